@@ -1,0 +1,124 @@
+//! Command-line arguments. Doc comments are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::env;
+
+/// Release and version management for teams that ship microservices.
+#[derive(Debug, Parser)]
+#[command(name = "verso", version, about, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Run as if verso was started in this directory.
+    #[arg(short = 'C', long = "directory", global = true, value_name = "DIR")]
+    pub(crate) directory: Option<PathBuf>,
+    /// Configuration file [default: `verso.toml` at the repository root].
+    #[arg(long, global = true, env = env::VERSO_CONFIG, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Print the next version of the package, from the commits since its last release.
+    Next(NextArgs),
+    /// Explain the next version: the tag found, each commit and its level, the rule applied.
+    Explain(NextArgs),
+    /// Parse, compare, increment and match SemVer versions (node-semver semantics).
+    #[command(subcommand)]
+    Semver(SemverCommand),
+    /// Work with commit messages.
+    #[command(subcommand)]
+    Commit(CommitCommand),
+    /// Check a commit message file (for a `commit-msg` hook): exit 0 if conventional, 1 if not.
+    Lint(LintArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct NextArgs {
+    /// Print JSON instead of the bare version.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Only count commits that change this directory (relative to the repository root).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) path: Option<String>,
+    /// How release tags are named: `v{version}`, `{name}@{version}`, `{name}-v{version}`,
+    /// `{name}-{version}`, `v{version}-{branch}`.
+    #[arg(long, env = env::VERSO_TAG_TEMPLATE, value_name = "TEMPLATE", conflicts_with = "tag_prefix")]
+    pub(crate) tag_template: Option<String>,
+    /// Shorthand for `--tag-template <PREFIX>{version}`.
+    #[arg(long, value_name = "PREFIX")]
+    pub(crate) tag_prefix: Option<String>,
+    /// Package name for the `{name}` placeholder.
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// Use this tag as the last release instead of searching for one.
+    #[arg(long, value_name = "TAG")]
+    pub(crate) from_tag: Option<String>,
+    /// Use this as the current version instead of reading it from the last tag.
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) current_version: Option<String>,
+    /// Prerelease channel (`alpha`, `beta`, `rc`, ...); `stable` for none.
+    #[arg(long, env = env::VERSO_CHANNEL, value_name = "CHANNEL")]
+    pub(crate) channel: Option<String>,
+    /// How `0.y.z` versions move: `shift` (breaking → minor, feat → patch), `breaking-minor`
+    /// (breaking → minor, feat → minor) or `off` (breaking → 1.0.0).
+    #[arg(long, env = env::VERSO_INITIAL_DEVELOPMENT, value_name = "MODE")]
+    pub(crate) initial_development: Option<String>,
+    /// The first version when no release tag exists [default: 0.1.0].
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) initial_version: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SemverCommand {
+    /// Print a version as JSON.
+    Parse { version: String },
+    /// Print -1, 0 or 1 as `A` is lower than, equal to or higher than `B` in precedence.
+    Compare { a: String, b: String },
+    /// Print the version after an increment: major, minor, patch, premajor, preminor,
+    /// prepatch, prerelease or release.
+    Inc {
+        version: String,
+        release: String,
+        /// Prerelease identifier, e.g. `beta`.
+        preid: Option<String>,
+        /// Number a new prerelease counter starts at: 0, 1, or false for none.
+        #[arg(long, value_name = "BASE")]
+        preid_base: Option<String>,
+    },
+    /// Print true or false as the version satisfies the npm range.
+    Satisfies {
+        version: String,
+        range: String,
+        /// Let prerelease versions match ranges that name no prerelease.
+        #[arg(long)]
+        include_prerelease: bool,
+    },
+    /// Sort versions read from standard input (one per line) by ascending precedence.
+    Sort,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CommitCommand {
+    /// Parse one raw commit message from standard input.
+    Parse {
+        /// Print JSON (the only format so far).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LintArgs {
+    /// The commit message file, e.g. `.git/COMMIT_EDITMSG`; `-` for standard input.
+    pub(crate) file: PathBuf,
+}

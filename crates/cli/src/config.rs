@@ -1,0 +1,281 @@
+//! `verso.toml`: the repository's configuration, read once and checked before anything runs.
+//! Unknown keys and invalid values are errors that name the file, the line and the key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context as _};
+use serde::Deserialize;
+use toml::Spanned;
+use verso_core::bump::{BumpRules, Level};
+use verso_core::next_version::{validate_channel, InitialDevelopment};
+use verso_core::semver::Version;
+use verso_core::tag_template::TagTemplate;
+
+/// The file name looked up at the repository root.
+pub(crate) const FILE_NAME: &str = "verso.toml";
+
+/// `verso.toml` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    /// Package name, for `{name}` in tag templates.
+    name: Option<String>,
+    /// How release tags are named, e.g. `v{version}` (the default) or `{name}@{version}`.
+    tag_template: Option<Spanned<String>>,
+    /// Shorthand for `tag_template = "<prefix>{version}"`.
+    tag_prefix: Option<Spanned<String>>,
+    /// The first version when no release tag exists (default `0.1.0`).
+    initial_version: Option<Spanned<String>>,
+    /// How 0.y.z versions move: `shift` (default), `breaking-minor` or `off`.
+    initial_development: Option<Spanned<String>>,
+    /// The prerelease channel on every branch not listed in `branches`.
+    channel: Option<Spanned<String>>,
+    /// Only commits that change this directory count.
+    path: Option<String>,
+    /// Prerelease channel per branch: `develop = "beta"`, `"release/*" = "rc"`,
+    /// `main = "stable"`.
+    #[serde(default)]
+    branches: BTreeMap<String, Spanned<String>>,
+    /// Bump level per commit type or `type(scope)`: `major`, `minor`, `patch`, `none` or
+    /// `fail` (the release is refused while such a commit is unreleased).
+    #[serde(default)]
+    rules: BTreeMap<String, Spanned<String>>,
+}
+
+/// `verso.toml`, checked.
+#[derive(Debug, Default)]
+pub(crate) struct Config {
+    pub(crate) name: Option<String>,
+    pub(crate) tag_template: Option<TagTemplate>,
+    pub(crate) initial_version: Option<Version>,
+    pub(crate) initial_development: Option<InitialDevelopment>,
+    pub(crate) channel: Option<Channel>,
+    pub(crate) path: Option<String>,
+    /// `(branch pattern, channel)` in file order.
+    pub(crate) branches: Vec<(String, Channel)>,
+    pub(crate) rules: BumpRules,
+}
+
+/// A channel setting: the stable channel or a prerelease identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Channel {
+    Stable,
+    Prerelease(String),
+}
+
+impl Channel {
+    /// Parses `stable` or a prerelease identifier such as `beta`.
+    pub(crate) fn parse(text: &str) -> anyhow::Result<Channel> {
+        if text == "stable" {
+            return Ok(Channel::Stable);
+        }
+        validate_channel(text)?;
+        Ok(Channel::Prerelease(text.to_owned()))
+    }
+
+    pub(crate) fn into_option(self) -> Option<String> {
+        match self {
+            Channel::Stable => None,
+            Channel::Prerelease(name) => Some(name),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `explicit` if given (it must exist), else `verso.toml` under `root` if present.
+    pub(crate) fn load(explicit: Option<&Path>, root: Option<&Path>) -> anyhow::Result<Config> {
+        let path: PathBuf = match (explicit, root) {
+            (Some(path), _) => path.to_path_buf(),
+            (None, Some(root)) => {
+                let path = root.join(FILE_NAME);
+                if !path.is_file() {
+                    return Ok(Config::default());
+                }
+                path
+            }
+            (None, None) => return Ok(Config::default()),
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("failed to read `{}`", path.display()))?;
+        Config::parse(&text)
+            .with_context(|| format!("invalid configuration in `{}`", path.display()))
+    }
+
+    fn parse(text: &str) -> anyhow::Result<Config> {
+        let file: ConfigFile = toml::from_str(text).map_err(|error| {
+            let line = error.span().map(|span| line_of(text, span.start));
+            let message = error.message().trim_end().to_owned();
+            match line {
+                Some(line) => anyhow!("line {line}: {message}"),
+                None => anyhow!("{message}"),
+            }
+        })?;
+        let at = |key: &str, spanned: &Spanned<String>| {
+            format!(
+                "line {}: invalid `{key}`",
+                line_of(text, spanned.span().start)
+            )
+        };
+        let mut config = Config {
+            name: file.name,
+            path: file.path,
+            ..Config::default()
+        };
+        if let Some(template) = &file.tag_template {
+            config.tag_template = Some(
+                template
+                    .get_ref()
+                    .parse()
+                    .with_context(|| at("tag_template", template))?,
+            );
+        }
+        if let Some(prefix) = &file.tag_prefix {
+            if file.tag_template.is_some() {
+                return Err(anyhow!(
+                    "{}: set `tag_template` or `tag_prefix`, not both",
+                    at("tag_prefix", prefix)
+                ));
+            }
+            config.tag_template = Some(
+                TagTemplate::with_prefix(prefix.get_ref())
+                    .with_context(|| at("tag_prefix", prefix))?,
+            );
+        }
+        if let Some(version) = &file.initial_version {
+            config.initial_version = Some(
+                Version::parse_strict(version.get_ref())
+                    .with_context(|| at("initial_version", version))?,
+            );
+        }
+        if let Some(mode) = &file.initial_development {
+            config.initial_development = Some(
+                mode.get_ref()
+                    .parse()
+                    .with_context(|| at("initial_development", mode))?,
+            );
+        }
+        if let Some(channel) = &file.channel {
+            config.channel =
+                Some(Channel::parse(channel.get_ref()).with_context(|| at("channel", channel))?);
+        }
+        for (branch, channel) in &file.branches {
+            let parsed = Channel::parse(channel.get_ref())
+                .with_context(|| at(&format!("branches.\"{branch}\""), channel))?;
+            config.branches.push((branch.clone(), parsed));
+        }
+        for (key, level) in &file.rules {
+            let parsed: Level = level
+                .get_ref()
+                .parse()
+                .with_context(|| at(&format!("rules.\"{key}\""), level))?;
+            config
+                .rules
+                .insert(key, parsed)
+                .with_context(|| at(&format!("rules.\"{key}\""), level))?;
+        }
+        Ok(config)
+    }
+
+    /// The channel configured for `branch`: an exact entry first, then the first pattern
+    /// with `*` wildcards that matches, then the repository-wide `channel`.
+    pub(crate) fn channel_for(&self, branch: Option<&str>) -> Option<Channel> {
+        if let Some(branch) = branch {
+            let exact = self.branches.iter().find(|(pattern, _)| pattern == branch);
+            let pattern = || {
+                self.branches
+                    .iter()
+                    .find(|(pattern, _)| pattern.contains('*') && wildcard_match(pattern, branch))
+            };
+            if let Some((_, channel)) = exact.or_else(pattern) {
+                return Some(channel.clone());
+            }
+        }
+        self.channel.clone()
+    }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|byte| **byte == b'\n')
+        .count()
+        + 1
+}
+
+/// `*` matches any run of characters (including `/`), everything else itself.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    for (index, part) in parts.iter().enumerate() {
+        if index == parts.len() - 1 {
+            return rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(position) => rest = &rest[position + part.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let error = Config::parse("name = \"api\"\ntag_templat = \"v{version}\"\n")
+            .expect_err("unknown key");
+        let message = format!("{error:#}");
+        assert!(message.contains("line 2"), "{message}");
+        assert!(message.contains("tag_templat"), "{message}");
+    }
+
+    #[test]
+    fn invalid_value_names_line_and_key() {
+        let error = Config::parse("\n\ntag_template = \"release\"\n").expect_err("no {version}");
+        let message = format!("{error:#}");
+        assert!(
+            message.contains("line 3: invalid `tag_template`"),
+            "{message}"
+        );
+        let error = Config::parse("[rules]\nfeat = \"huge\"\n").expect_err("bad level");
+        assert!(format!("{error:#}").contains("line 2: invalid `rules.\"feat\"`"));
+    }
+
+    #[test]
+    fn branch_channels_exact_then_pattern_then_default() {
+        let config = Config::parse(
+            "channel = \"alpha\"\n[branches]\n\"release/*\" = \"rc\"\ndevelop = \"beta\"\nmain = \"stable\"\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            config.channel_for(Some("develop")),
+            Some(Channel::Prerelease("beta".into()))
+        );
+        assert_eq!(
+            config.channel_for(Some("release/2.x")),
+            Some(Channel::Prerelease("rc".into()))
+        );
+        assert_eq!(config.channel_for(Some("main")), Some(Channel::Stable));
+        assert_eq!(
+            config.channel_for(Some("feature/x")),
+            Some(Channel::Prerelease("alpha".into()))
+        );
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("release/*", "release/1.x"));
+        assert!(wildcard_match("*-next", "v2-next"));
+        assert!(wildcard_match("a*b*c", "aXXbYYc"));
+        assert!(!wildcard_match("release/*", "main"));
+        assert!(!wildcard_match("a*b", "ab-c"));
+    }
+}

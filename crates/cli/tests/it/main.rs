@@ -1,0 +1,64 @@
+//! End-to-end tests of the `verso` binary on real git repositories built in temp dirs.
+
+mod commit;
+mod next;
+mod semver;
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// What a run of `verso` printed.
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    /// stdout without the final newline.
+    pub(crate) fn answer(&self) -> &str {
+        self.stdout.trim_end_matches('\n')
+    }
+
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|error| {
+            panic!(
+                "stdout is JSON ({error}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// Runs `verso` in `directory` with `args`, feeding `stdin`.
+pub(crate) fn verso_with_input(directory: &Path, args: &[&str], stdin: &str) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_verso"))
+        .args(args)
+        .current_dir(directory)
+        .env_remove("VERSO_CONFIG")
+        .env_remove("VERSO_CHANNEL")
+        .env_remove("VERSO_TAG_TEMPLATE")
+        .env_remove("VERSO_INITIAL_DEVELOPMENT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("verso starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(stdin.as_bytes())
+        .expect("stdin is writable");
+    let output = child.wait_with_output().expect("verso finishes");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+pub(crate) fn verso(directory: &Path, args: &[&str]) -> Run {
+    verso_with_input(directory, args, "")
+}

@@ -1,0 +1,395 @@
+//! The commits of `hidden..head`, newest first, each object read once.
+//!
+//! This is git's own limited walk: commits are expanded in commit-date order, commits
+//! reachable from `hidden` are marked uninteresting (and the mark spreads to commits already
+//! seen), and the walk stops once only uninteresting commits are queued and they are older
+//! than everything shown, with a few extra steps of slack for clock skew, as git does.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use gix::prelude::Find;
+use gix::ObjectId;
+
+use crate::repository::{Error, Repository};
+
+/// What to walk.
+#[derive(Debug, Clone)]
+pub struct WalkRequest {
+    /// Start here (usually HEAD).
+    pub head: ObjectId,
+    /// Leave out this commit and everything reachable from it (usually the last release).
+    pub hidden: Option<ObjectId>,
+    /// Repository-relative directories or files; for each commit the walk reports which of
+    /// them it changed compared to its first parent.
+    pub paths: Vec<String>,
+}
+
+/// One commit of the range.
+#[derive(Debug, Clone)]
+pub struct WalkedCommit {
+    pub id: ObjectId,
+    /// The raw message (lossily decoded as UTF-8).
+    pub message: String,
+    pub parent_count: usize,
+    /// One entry per requested path: whether this commit changed it.
+    pub touched: Vec<bool>,
+}
+
+/// The result of a walk.
+#[derive(Debug, Clone)]
+pub struct Walk {
+    /// Newest first.
+    pub commits: Vec<WalkedCommit>,
+    /// `hidden` is an ancestor of (or equal to) `head`: the range is a proper "since".
+    pub hidden_reachable: bool,
+    /// The walk stopped at the edge of a shallow clone, so history may be missing.
+    pub shallow_boundary: bool,
+}
+
+/// Extra steps taken after every queued commit is uninteresting, against clock skew.
+const SLOP: usize = 5;
+
+struct Node {
+    id: ObjectId,
+    tree: ObjectId,
+    parents: std::ops::Range<usize>,
+    message: Option<String>,
+    hidden: bool,
+    queued: bool,
+}
+
+struct Walker<'a> {
+    repository: &'a Repository,
+    buffer: Vec<u8>,
+    nodes: Vec<Node>,
+    index: HashMap<ObjectId, usize>,
+    parent_ids: Vec<ObjectId>,
+    queue: BinaryHeap<(i64, Reverse<usize>)>,
+    interesting_queued: usize,
+    shallow: Vec<ObjectId>,
+    shallow_boundary: bool,
+}
+
+impl Repository {
+    /// Walks `hidden..head` (all of `head`'s history when `hidden` is `None`).
+    pub fn walk(&self, request: &WalkRequest) -> Result<Walk, Error> {
+        let shallow = match self.repo.shallow_commits() {
+            Ok(Some(commits)) => commits.iter().copied().collect(),
+            Ok(None) => Vec::new(),
+            Err(error) => return Err(Error::Shallow(Box::new(error))),
+        };
+        let mut walker = Walker {
+            repository: self,
+            buffer: Vec::with_capacity(4096),
+            nodes: Vec::new(),
+            index: HashMap::new(),
+            parent_ids: Vec::new(),
+            queue: BinaryHeap::new(),
+            interesting_queued: 0,
+            shallow,
+            shallow_boundary: false,
+        };
+        walker.visit(request.head, false)?;
+        if let Some(hidden) = request.hidden {
+            if walker.visit(hidden, true)?.is_none() {
+                // The release commit is beyond a shallow clone's edge: nothing can be hidden.
+                walker.shallow_boundary = true;
+            }
+        }
+        let order = walker.run()?;
+        let hidden_index = request.hidden.and_then(|id| walker.index.get(&id).copied());
+        let mut hidden_reachable = request.hidden == Some(request.head);
+        let mut commits = Vec::new();
+        let paths: Vec<Vec<&[u8]>> = request.paths.iter().map(|path| components(path)).collect();
+        let mut subtree_cache: HashMap<ObjectId, Vec<Option<ObjectId>>> = HashMap::new();
+        for node_index in order {
+            if walker.nodes[node_index].hidden {
+                continue;
+            }
+            let parents = walker.nodes[node_index].parents.clone();
+            let parent_indices: Vec<Option<usize>> = walker.parent_ids[parents]
+                .iter()
+                .map(|id| walker.index.get(id).copied())
+                .collect();
+            if hidden_index.is_some() && parent_indices.contains(&hidden_index) {
+                hidden_reachable = true;
+            }
+            let touched = if paths.is_empty() {
+                Vec::new()
+            } else {
+                let tree = walker.nodes[node_index].tree;
+                let own = walker.subtrees(tree, &paths, &mut subtree_cache)?;
+                let first_parent = parent_indices.first().copied().flatten();
+                let base = match first_parent {
+                    Some(parent) => {
+                        let parent_tree = walker.nodes[parent].tree;
+                        walker.subtrees(parent_tree, &paths, &mut subtree_cache)?
+                    }
+                    None => vec![None; paths.len()],
+                };
+                own.iter()
+                    .zip(&base)
+                    .map(|(own, base)| own != base)
+                    .collect()
+            };
+            let node = &mut walker.nodes[node_index];
+            commits.push(WalkedCommit {
+                id: node.id,
+                message: node.message.take().unwrap_or_default(),
+                parent_count: node.parents.len(),
+                touched,
+            });
+        }
+        Ok(Walk {
+            commits,
+            hidden_reachable,
+            shallow_boundary: walker.shallow_boundary,
+        })
+    }
+}
+
+impl Walker<'_> {
+    /// Reads a commit the first time it is seen and queues it; marks it hidden if asked.
+    /// Returns `None` for a commit beyond a shallow clone's edge.
+    fn visit(&mut self, id: ObjectId, hidden: bool) -> Result<Option<usize>, Error> {
+        if let Some(&existing) = self.index.get(&id) {
+            if hidden && !self.nodes[existing].hidden {
+                self.mark_hidden(existing);
+            }
+            return Ok(Some(existing));
+        }
+        let found = self
+            .repository
+            .repo
+            .objects
+            .try_find(&id, &mut self.buffer)
+            .map_err(|source| Error::ReadObject {
+                id,
+                source: Box::new(source),
+            })?;
+        let Some(data) = found else {
+            if !self.shallow.is_empty() {
+                self.shallow_boundary = true;
+                return Ok(None);
+            }
+            return Err(Error::MissingObject { id });
+        };
+        let parsed = parse_commit(data.data).ok_or(Error::CorruptObject { id, kind: "commit" })?;
+        let start = self.parent_ids.len();
+        self.parent_ids.extend(parsed.parents.iter().copied());
+        let node_index = self.nodes.len();
+        self.nodes.push(Node {
+            id,
+            tree: parsed.tree,
+            parents: start..self.parent_ids.len(),
+            message: (!hidden).then(|| String::from_utf8_lossy(parsed.message).into_owned()),
+            hidden,
+            queued: true,
+        });
+        self.index.insert(id, node_index);
+        self.queue.push((parsed.time, Reverse(node_index)));
+        if !hidden {
+            self.interesting_queued += 1;
+        }
+        Ok(Some(node_index))
+    }
+
+    /// Marks a commit and everything already seen below it as uninteresting.
+    fn mark_hidden(&mut self, start: usize) {
+        let mut stack = vec![start];
+        while let Some(node_index) = stack.pop() {
+            let node = &mut self.nodes[node_index];
+            if node.hidden {
+                continue;
+            }
+            node.hidden = true;
+            if node.queued {
+                self.interesting_queued -= 1;
+            }
+            for parent in &self.parent_ids[node.parents.clone()] {
+                if let Some(&parent_index) = self.index.get(parent) {
+                    stack.push(parent_index);
+                }
+            }
+        }
+    }
+
+    /// Expands commits newest first; returns the expansion order.
+    fn run(&mut self) -> Result<Vec<usize>, Error> {
+        let mut order = Vec::new();
+        let mut oldest_shown = i64::MAX;
+        let mut slop = SLOP;
+        while let Some((time, Reverse(node_index))) = self.queue.pop() {
+            let node = &mut self.nodes[node_index];
+            node.queued = false;
+            let hidden = node.hidden;
+            if !hidden {
+                self.interesting_queued -= 1;
+                oldest_shown = oldest_shown.min(time);
+                order.push(node_index);
+            }
+            let parents = self.nodes[node_index].parents.clone();
+            if self.shallow.contains(&self.nodes[node_index].id) {
+                if !hidden {
+                    self.shallow_boundary = true;
+                }
+            } else {
+                for position in parents {
+                    let parent = self.parent_ids[position];
+                    self.visit(parent, hidden)?;
+                }
+            }
+            if self.interesting_queued == 0 {
+                match self.queue.peek() {
+                    Some((next_time, _)) if *next_time < oldest_shown => {
+                        slop -= 1;
+                        if slop == 0 {
+                            break;
+                        }
+                    }
+                    Some(_) => slop = SLOP,
+                    None => break,
+                }
+            }
+        }
+        Ok(order)
+    }
+
+    /// The ids of `paths` inside `tree` (`None` where a path does not exist).
+    fn subtrees(
+        &mut self,
+        tree: ObjectId,
+        paths: &[Vec<&[u8]>],
+        cache: &mut HashMap<ObjectId, Vec<Option<ObjectId>>>,
+    ) -> Result<Vec<Option<ObjectId>>, Error> {
+        if let Some(known) = cache.get(&tree) {
+            return Ok(known.clone());
+        }
+        let mut resolved = Vec::with_capacity(paths.len());
+        // Trees on the way are shared between paths; read each once per root tree.
+        let mut entries: HashMap<(ObjectId, Vec<u8>), Option<ObjectId>> = HashMap::new();
+        for path in paths {
+            let mut current = Some(tree);
+            for component in path {
+                let Some(directory) = current else { break };
+                let key = (directory, component.to_vec());
+                current = match entries.get(&key) {
+                    Some(found) => *found,
+                    None => {
+                        let found = self.tree_entry(directory, component)?;
+                        entries.insert(key, found);
+                        found
+                    }
+                };
+            }
+            resolved.push(current);
+        }
+        cache.insert(tree, resolved.clone());
+        Ok(resolved)
+    }
+
+    fn tree_entry(&mut self, tree: ObjectId, name: &[u8]) -> Result<Option<ObjectId>, Error> {
+        let found = self
+            .repository
+            .repo
+            .objects
+            .try_find(&tree, &mut self.buffer)
+            .map_err(|source| Error::ReadObject {
+                id: tree,
+                source: Box::new(source),
+            })?;
+        let Some(data) = found else {
+            return Err(Error::MissingObject { id: tree });
+        };
+        let hash_length = tree.as_slice().len();
+        let mut rest = data.data;
+        while !rest.is_empty() {
+            let corrupt = Error::CorruptObject {
+                id: tree,
+                kind: "tree",
+            };
+            let space = rest.iter().position(|byte| *byte == b' ').ok_or(corrupt)?;
+            let after_mode = &rest[space + 1..];
+            let nul =
+                after_mode
+                    .iter()
+                    .position(|byte| *byte == 0)
+                    .ok_or(Error::CorruptObject {
+                        id: tree,
+                        kind: "tree",
+                    })?;
+            let entry_name = &after_mode[..nul];
+            let hash =
+                after_mode
+                    .get(nul + 1..nul + 1 + hash_length)
+                    .ok_or(Error::CorruptObject {
+                        id: tree,
+                        kind: "tree",
+                    })?;
+            if entry_name == name {
+                return Ok(Some(ObjectId::from_bytes_or_panic(hash)));
+            }
+            rest = &after_mode[nul + 1 + hash_length..];
+        }
+        Ok(None)
+    }
+}
+
+struct ParsedCommit<'a> {
+    tree: ObjectId,
+    parents: Vec<ObjectId>,
+    time: i64,
+    message: &'a [u8],
+}
+
+/// Reads the headers git needs for a walk, and the message, from a raw commit object.
+fn parse_commit(data: &[u8]) -> Option<ParsedCommit<'_>> {
+    let mut rest = data;
+    let mut tree = None;
+    let mut parents = Vec::new();
+    let mut time = 0;
+    loop {
+        let Some(line_end) = rest.iter().position(|byte| *byte == b'\n') else {
+            // Headers only, no message.
+            return Some(ParsedCommit {
+                tree: tree?,
+                parents,
+                time,
+                message: &[],
+            });
+        };
+        let line = &rest[..line_end];
+        rest = &rest[line_end + 1..];
+        if line.is_empty() {
+            return Some(ParsedCommit {
+                tree: tree?,
+                parents,
+                time,
+                message: rest,
+            });
+        }
+        if let Some(hex) = line.strip_prefix(b"tree ") {
+            tree = Some(ObjectId::from_hex(hex).ok()?);
+        } else if let Some(hex) = line.strip_prefix(b"parent ") {
+            parents.push(ObjectId::from_hex(hex).ok()?);
+        } else if let Some(signature) = line.strip_prefix(b"committer ") {
+            time = signature_time(signature).unwrap_or(0);
+        }
+    }
+}
+
+/// `Name <email> 1700000000 +0100` gives `1700000000`.
+fn signature_time(signature: &[u8]) -> Option<i64> {
+    let after_email = &signature[signature.iter().rposition(|byte| *byte == b'>')? + 1..];
+    let text = std::str::from_utf8(after_email).ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// `./crates/core/` gives `["crates", "core"]`; the root gives no components.
+fn components(path: &str) -> Vec<&[u8]> {
+    path.split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .map(str::as_bytes)
+        .collect()
+}
