@@ -56,23 +56,7 @@ impl History {
     /// Classifies `commits` (newest first). A revert whose target is in the range cancels
     /// both; a revert of a commit outside the range (already released) keeps its own level.
     pub fn classify(commits: Vec<RangeCommit>, rules: &BumpRules) -> History {
-        let mut classified: Vec<ClassifiedCommit> = commits
-            .into_iter()
-            .map(|range_commit| {
-                let commit = ConventionalCommit::parse(&range_commit.message);
-                let classification = rules.classify(&commit);
-                ClassifiedCommit {
-                    header: commit.header.clone(),
-                    id: range_commit.id,
-                    bump: classification.level.bump(),
-                    rule: classification.rule,
-                    reverted_by: None,
-                    reverts: None,
-                    fails: classification.level == Level::Fail,
-                    commit,
-                }
-            })
-            .collect();
+        let mut classified = classify_each(commits, rules);
         let index_by_id: HashMap<&str, usize> = classified
             .iter()
             .enumerate()
@@ -148,6 +132,68 @@ impl History {
         } else {
             Err(FailedCommits { commits })
         }
+    }
+}
+
+/// Below this many commits, splitting the work across threads costs more than it saves.
+const PARALLEL_THRESHOLD: usize = 4096;
+
+/// Parses and classifies every commit, on several threads for long histories: each commit is
+/// independent, and this is the costliest step after reading the objects.
+fn classify_each(commits: Vec<RangeCommit>, rules: &BumpRules) -> Vec<ClassifiedCommit> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(4);
+    if commits.len() < PARALLEL_THRESHOLD || threads < 2 {
+        return commits
+            .into_iter()
+            .map(|commit| classify_one(commit, rules))
+            .collect();
+    }
+    let chunk_size = commits.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<RangeCommit>> = Vec::with_capacity(threads);
+    let mut rest = commits;
+    while rest.len() > chunk_size {
+        let tail = rest.split_off(chunk_size);
+        chunks.push(rest);
+        rest = tail;
+    }
+    chunks.push(rest);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|commit| classify_one(commit, rules))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| match handle.join() {
+                Ok(classified) => classified,
+                // Classifying cannot panic short of a bug; surface it where it happened.
+                Err(payload) => std::panic::resume_unwind(payload),
+            })
+            .collect()
+    })
+}
+
+fn classify_one(range_commit: RangeCommit, rules: &BumpRules) -> ClassifiedCommit {
+    let commit = ConventionalCommit::parse(&range_commit.message);
+    let classification = rules.classify(&commit);
+    ClassifiedCommit {
+        header: commit.header.clone(),
+        id: range_commit.id,
+        bump: classification.level.bump(),
+        rule: classification.rule,
+        reverted_by: None,
+        reverts: None,
+        fails: classification.level == Level::Fail,
+        commit,
     }
 }
 

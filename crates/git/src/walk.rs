@@ -61,6 +61,9 @@ struct Node {
 
 struct Walker<'a> {
     repository: &'a Repository,
+    /// The commit-graph file, when the repository has one: parents, dates and trees without
+    /// inflating commit objects.
+    graph: Option<gix::commitgraph::Graph>,
     buffer: Vec<u8>,
     nodes: Vec<Node>,
     index: HashMap<ObjectId, usize>,
@@ -81,6 +84,7 @@ impl Repository {
         };
         let mut walker = Walker {
             repository: self,
+            graph: self.repo.commit_graph_if_enabled().ok().flatten(),
             buffer: Vec::with_capacity(4096),
             nodes: Vec::new(),
             index: HashMap::new(),
@@ -103,6 +107,7 @@ impl Repository {
         let mut commits = Vec::new();
         let paths: Vec<Vec<&[u8]>> = request.paths.iter().map(|path| components(path)).collect();
         let mut subtree_cache: HashMap<ObjectId, Vec<Option<ObjectId>>> = HashMap::new();
+        let mut unread = Vec::new();
         for node_index in order {
             if walker.nodes[node_index].hidden {
                 continue;
@@ -134,6 +139,9 @@ impl Repository {
                     .collect()
             };
             let node = &mut walker.nodes[node_index];
+            if node.message.is_none() {
+                unread.push(commits.len());
+            }
             commits.push(WalkedCommit {
                 id: node.id,
                 message: node.message.take().unwrap_or_default(),
@@ -141,6 +149,7 @@ impl Repository {
                 touched,
             });
         }
+        self.read_messages(&mut commits, &unread)?;
         Ok(Walk {
             commits,
             hidden_reachable,
@@ -158,6 +167,9 @@ impl Walker<'_> {
                 self.mark_hidden(existing);
             }
             return Ok(Some(existing));
+        }
+        if let Some(node_index) = self.visit_in_graph(id, hidden) {
+            return Ok(Some(node_index));
         }
         let found = self
             .repository
@@ -178,21 +190,54 @@ impl Walker<'_> {
         let parsed = parse_commit(data.data).ok_or(Error::CorruptObject { id, kind: "commit" })?;
         let start = self.parent_ids.len();
         self.parent_ids.extend(parsed.parents.iter().copied());
+        let message = (!hidden).then(|| decode_message(parsed.message));
+        let (tree, time) = (parsed.tree, parsed.time);
+        Ok(Some(self.add_node(id, tree, start, time, message, hidden)))
+    }
+
+    /// Takes parents, date and tree from the commit-graph; the message is read later, in
+    /// parallel, for the commits that turn out to be in the range.
+    fn visit_in_graph(&mut self, id: ObjectId, hidden: bool) -> Option<usize> {
+        let graph = self.graph.as_ref()?;
+        let commit = graph.commit_by_id(id)?;
+        let start = self.parent_ids.len();
+        for parent in commit.iter_parents() {
+            let Ok(position) = parent else {
+                // A damaged graph: forget what was added and read the object instead.
+                self.parent_ids.truncate(start);
+                return None;
+            };
+            self.parent_ids.push(graph.id_at(position).to_owned());
+        }
+        let time = i64::try_from(commit.committer_timestamp()).unwrap_or(i64::MAX);
+        let tree = commit.root_tree_id().to_owned();
+        Some(self.add_node(id, tree, start, time, None, hidden))
+    }
+
+    fn add_node(
+        &mut self,
+        id: ObjectId,
+        tree: ObjectId,
+        parents_start: usize,
+        time: i64,
+        message: Option<String>,
+        hidden: bool,
+    ) -> usize {
         let node_index = self.nodes.len();
         self.nodes.push(Node {
             id,
-            tree: parsed.tree,
-            parents: start..self.parent_ids.len(),
-            message: (!hidden).then(|| String::from_utf8_lossy(parsed.message).into_owned()),
+            tree,
+            parents: parents_start..self.parent_ids.len(),
+            message,
             hidden,
             queued: true,
         });
         self.index.insert(id, node_index);
-        self.queue.push((parsed.time, Reverse(node_index)));
+        self.queue.push((time, Reverse(node_index)));
         if !hidden {
             self.interesting_queued += 1;
         }
-        Ok(Some(node_index))
+        node_index
     }
 
     /// Marks a commit and everything already seen below it as uninteresting.
@@ -333,6 +378,91 @@ impl Walker<'_> {
             rest = &after_mode[nul + 1 + hash_length..];
         }
         Ok(None)
+    }
+}
+
+impl Repository {
+    /// Reads the messages of `commits[positions]`, on several threads for long ranges:
+    /// inflating commit objects is most of the cost of a walk.
+    fn read_messages(
+        &self,
+        commits: &mut [WalkedCommit],
+        positions: &[usize],
+    ) -> Result<(), Error> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(4);
+        if positions.len() < PARALLEL_THRESHOLD || threads < 2 {
+            let mut buffer = Vec::new();
+            for &position in positions {
+                let commit = &mut commits[position];
+                commit.message = read_message(&self.repo, commit.id, &mut buffer)?;
+            }
+            return Ok(());
+        }
+        let shared = self.repo.clone().into_sync();
+        let ids: Vec<ObjectId> = positions
+            .iter()
+            .map(|&position| commits[position].id)
+            .collect();
+        let chunk_size = ids.len().div_ceil(threads);
+        let chunks: Vec<Result<Vec<String>, Error>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = ids
+                .chunks(chunk_size)
+                .map(|chunk| {
+                    let shared = &shared;
+                    scope.spawn(move || {
+                        let repo = shared.to_thread_local();
+                        let mut buffer = Vec::new();
+                        chunk
+                            .iter()
+                            .map(|id| read_message(&repo, *id, &mut buffer))
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().unwrap_or(Err(Error::ReaderPanicked)))
+                .collect()
+        });
+        let mut targets = positions.iter();
+        for chunk in chunks {
+            for message in chunk? {
+                if let Some(&position) = targets.next() {
+                    commits[position].message = message;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Below this many messages, starting threads costs more than it saves.
+const PARALLEL_THRESHOLD: usize = 1024;
+
+fn read_message(
+    repo: &gix::Repository,
+    id: ObjectId,
+    buffer: &mut Vec<u8>,
+) -> Result<String, Error> {
+    let data = repo
+        .objects
+        .try_find(&id, buffer)
+        .map_err(|source| Error::ReadObject {
+            id,
+            source: Box::new(source),
+        })?
+        .ok_or(Error::MissingObject { id })?;
+    let parsed = parse_commit(data.data).ok_or(Error::CorruptObject { id, kind: "commit" })?;
+    Ok(decode_message(parsed.message))
+}
+
+/// Messages are UTF-8 in practice; anything else is decoded lossily rather than refused.
+fn decode_message(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 

@@ -112,6 +112,13 @@ impl TestRepo {
         self
     }
 
+    /// Moves the fixed clock to `minutes` after its start: commits made next get that date, so
+    /// a test can make dates go backwards (clock skew).
+    pub fn at_minute(self, minutes: u64) -> Self {
+        self.clock.set(minutes);
+        self
+    }
+
     /// The full id of `rev`.
     pub fn rev_parse(&self, rev: &str) -> String {
         let output = self.git(&["rev-parse", rev]);
