@@ -92,20 +92,18 @@ impl History {
         for (revert, target) in pairs {
             let revert_id = classified[revert].id.clone();
             let target_id = classified[target].id.clone();
-            for (index, other) in [(revert, &target_id), (target, &revert_id)] {
-                let commit = &mut classified[index];
-                commit.bump = Bump::None;
-                commit.fails = false;
-                commit.rule = format!(
-                    "cancelled: reverted within this release by `{}`",
-                    short(other)
-                );
-                if index == revert {
-                    commit.rule = format!("cancelled: reverts `{}` of this release", short(other));
-                    commit.reverts = Some(other.clone());
-                } else {
-                    commit.reverted_by = Some(other.clone());
-                }
+            let reverting = &mut classified[revert];
+            reverting.rule = format!("cancelled: reverts `{}` of this release", short(&target_id));
+            reverting.reverts = Some(target_id);
+            let reverted = &mut classified[target];
+            reverted.rule = format!(
+                "cancelled: reverted within this release by `{}`",
+                short(&revert_id)
+            );
+            reverted.reverted_by = Some(revert_id);
+            for index in [revert, target] {
+                classified[index].bump = Bump::None;
+                classified[index].fails = false;
             }
         }
         let bump = classified

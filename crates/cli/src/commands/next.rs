@@ -222,43 +222,34 @@ fn find_base(
     settings: &NextSettings,
     head: ObjectId,
 ) -> anyhow::Result<(Base, Walk, Vec<Version>)> {
-    let mut tagged: Vec<(Version, Tag)> = Vec::new();
-    for tag in repository.tags(|name| {
-        settings.matcher.version_of(name).is_some() || settings.from_tag.as_deref() == Some(name)
-    })? {
-        if let Some(version) = settings.matcher.version_of(&tag.name) {
-            tagged.push((version, tag));
-        } else if settings.from_tag.as_deref() == Some(tag.name.as_str()) {
-            // Kept for `--from-tag`; it names no version of this template.
-            tagged.push((Version::new(0, 0, 0), tag));
-        }
-    }
-    let existing: Vec<Version> = tagged
-        .iter()
-        .filter(|(_, tag)| settings.matcher.version_of(&tag.name).is_some())
-        .map(|(version, _)| version.clone())
+    let tagged: Vec<(Version, Tag)> = repository
+        .tags(|name| settings.matcher.version_of(name).is_some())?
+        .into_iter()
+        .filter_map(|tag| Some((settings.matcher.version_of(&tag.name)?, tag)))
         .collect();
+    let existing: Vec<Version> = tagged.iter().map(|(version, _)| version.clone()).collect();
 
     if let Some(from_tag) = &settings.from_tag {
-        let (parsed, tag) = tagged
-            .iter()
-            .find(|(_, tag)| &tag.name == from_tag)
+        let tag = repository
+            .tags(|name| name == from_tag)?
+            .into_iter()
+            .next()
             .ok_or_else(|| anyhow!("tag `{from_tag}` does not exist"))?;
-        let version = match (
-            &settings.current_version,
-            settings.matcher.version_of(&tag.name),
-        ) {
-            (Some(version), _) => version.clone(),
-            (None, Some(_)) => parsed.clone(),
-            (None, None) => Version::parse(from_tag).map_err(|_| {
-                with_hint(
-                    anyhow!(
-                        "cannot read a version from tag `{from_tag}` with template `{}`",
-                        settings.template
-                    ),
-                    "pass `--current-version <version>`",
-                )
-            })?,
+        let version = match &settings.current_version {
+            Some(version) => version.clone(),
+            None => settings
+                .matcher
+                .version_of(from_tag)
+                .or_else(|| Version::parse(from_tag).ok())
+                .ok_or_else(|| {
+                    with_hint(
+                        anyhow!(
+                            "cannot read a version from tag `{from_tag}` with template `{}`",
+                            settings.template
+                        ),
+                        "pass `--current-version <version>`",
+                    )
+                })?,
         };
         let walk = repository.walk(&settings.walk_request(head, Some(tag.commit)))?;
         let how = format!(
