@@ -46,6 +46,24 @@ struct Base {
     how: String,
 }
 
+impl Base {
+    fn none(how: String) -> Self {
+        Base {
+            tag: None,
+            version: None,
+            how,
+        }
+    }
+
+    fn tagged(tag: &Tag, version: &Version, how: String) -> Self {
+        Base {
+            tag: Some(tag.name.clone()),
+            version: Some(version.clone()),
+            how,
+        }
+    }
+}
+
 /// The JSON contract of `verso next --json`.
 #[derive(Serialize)]
 struct NextReport<'a> {
@@ -74,7 +92,13 @@ pub(crate) fn run(global: &GlobalArgs, args: &NextArgs, format: Format) -> anyho
         verso_git::Error::NoCommits => with_hint(error, "commit something first"),
         other => other.into(),
     })?;
-    let (base, walk, existing) = find_base(&repository, &settings, head)?;
+    let tagged: Vec<(Version, Tag)> = repository
+        .tags(|name| settings.matcher.version_of(name).is_some())?
+        .into_iter()
+        .filter_map(|tag| Some((settings.matcher.version_of(&tag.name)?, tag)))
+        .collect();
+    let existing: Vec<Version> = tagged.iter().map(|(version, _)| version.clone()).collect();
+    let (base, walk) = find_base(&repository, &settings, head, &tagged)?;
     let range: Vec<RangeCommit> = walk
         .commits
         .into_iter()
@@ -215,20 +239,14 @@ impl NextSettings {
     }
 }
 
-/// Finds the last release and walks the commits since it. Also returns every version
-/// already tagged with the template, reachable or not.
+/// Finds the last release among `tagged` (every tag of the template) and walks the commits
+/// since it.
 fn find_base(
     repository: &Repository,
     settings: &NextSettings,
     head: ObjectId,
-) -> anyhow::Result<(Base, Walk, Vec<Version>)> {
-    let tagged: Vec<(Version, Tag)> = repository
-        .tags(|name| settings.matcher.version_of(name).is_some())?
-        .into_iter()
-        .filter_map(|tag| Some((settings.matcher.version_of(&tag.name)?, tag)))
-        .collect();
-    let existing: Vec<Version> = tagged.iter().map(|(version, _)| version.clone()).collect();
-
+    tagged: &[(Version, Tag)],
+) -> anyhow::Result<(Base, Walk)> {
     if let Some(from_tag) = &settings.from_tag {
         let tag = repository
             .tags(|name| name == from_tag)?
@@ -263,7 +281,6 @@ fn find_base(
                 how,
             },
             walk,
-            existing,
         ));
     }
 
@@ -286,7 +303,6 @@ fn find_base(
                 how,
             },
             walk,
-            existing,
         ));
     }
 
@@ -314,15 +330,7 @@ fn find_base(
                 candidates.len(),
                 settings.template
             );
-            return Ok((
-                Base {
-                    tag: Some(tag.name.clone()),
-                    version: Some(version.clone()),
-                    how,
-                },
-                walk,
-                existing,
-            ));
+            return Ok((Base::tagged(tag, version, how), walk));
         }
         // The highest tag is on another line of history: find the highest reachable one.
         let ancestry = repository.walk(&settings.walk_request(head, None))?;
@@ -338,15 +346,7 @@ fn find_base(
                 settings.template,
                 candidates[0].1.name
             );
-            return Ok((
-                Base {
-                    tag: Some(tag.name.clone()),
-                    version: Some(version.clone()),
-                    how,
-                },
-                walk,
-                existing,
-            ));
+            return Ok((Base::tagged(tag, version, how), walk));
         }
         check_shallow(&ancestry, settings)?;
         let how = format!(
@@ -354,28 +354,12 @@ fn find_base(
             settings.template,
             candidates.len()
         );
-        return Ok((
-            Base {
-                tag: None,
-                version: None,
-                how,
-            },
-            ancestry,
-            existing,
-        ));
+        return Ok((Base::none(how), ancestry));
     }
     let walk = repository.walk(&settings.walk_request(head, None))?;
     check_shallow(&walk, settings)?;
     let how = format!("no tag matches `{}`{channel_note}", settings.template);
-    Ok((
-        Base {
-            tag: None,
-            version: None,
-            how,
-        },
-        walk,
-        existing,
-    ))
+    Ok((Base::none(how), walk))
 }
 
 /// A shallow clone whose history stops before any release cannot tell what changed.

@@ -4,7 +4,6 @@
 use std::io::Write as _;
 
 use serde::Serialize;
-use serde_json::Value;
 use verso_core::semver::{Identifier, PreidBase, Range, RangeOptions, Release, Version};
 
 use crate::args::SemverCommand;
@@ -101,25 +100,17 @@ struct ParsedVersion<'a> {
     major: u64,
     minor: u64,
     patch: u64,
-    prerelease: Vec<Value>,
+    prerelease: &'a [Identifier],
     build: &'a [String],
 }
 
 fn to_json(version: &Version) -> String {
-    let prerelease: Vec<Value> = version
-        .prerelease
-        .iter()
-        .map(|identifier| match identifier {
-            Identifier::Numeric(number) => Value::from(*number),
-            Identifier::AlphaNumeric(text) => Value::from(text.as_str()),
-        })
-        .collect();
     let parsed = ParsedVersion {
         version: version.without_build().to_string(),
         major: version.major,
         minor: version.minor,
         patch: version.patch,
-        prerelease,
+        prerelease: &version.prerelease,
         build: &version.build,
     };
     serde_json::to_string(&parsed).unwrap_or_default()

@@ -494,65 +494,64 @@ fn split_operator(token: &str) -> (Option<Operator>, &str) {
     (None, token)
 }
 
+/// `>=lower <upper`.
+fn push_bounds(out: &mut Vec<Comparator>, lower: Version, upper: Version) {
+    out.push(Comparator::new(Operator::GreaterEq, lower));
+    out.push(Comparator::new(Operator::Less, upper));
+}
+
 fn caret(partial: &Partial, options: RangeOptions, out: &mut Vec<Comparator>) {
     let floor = prerelease_floor(options);
     let Some(major) = partial.major else { return };
-    let Some(minor) = partial.minor else {
-        out.push(Comparator::new(
-            Operator::GreaterEq,
+    let (lower, upper) = match (partial.minor, partial.patch) {
+        (None, _) => (
             with_prerelease(Version::new(major, 0, 0), floor),
-        ));
-        out.push(Comparator::new(Operator::Less, lowest(major + 1, 0, 0)));
-        return;
-    };
-    let Some(patch) = partial.patch else {
-        out.push(Comparator::new(
-            Operator::GreaterEq,
-            with_prerelease(Version::new(major, minor, 0), floor),
-        ));
-        let upper = if major == 0 {
-            lowest(0, minor + 1, 0)
-        } else {
-            lowest(major + 1, 0, 0)
-        };
-        out.push(Comparator::new(Operator::Less, upper));
-        return;
-    };
-    out.push(Comparator::new(
-        Operator::GreaterEq,
-        with_prerelease(
-            Version::new(major, minor, patch),
-            partial.prerelease.clone(),
+            lowest(major + 1, 0, 0),
         ),
-    ));
-    let upper = match (major, minor) {
-        (0, 0) => lowest(0, 0, patch + 1),
-        (0, _) => lowest(0, minor + 1, 0),
-        _ => lowest(major + 1, 0, 0),
+        (Some(minor), None) => (
+            with_prerelease(Version::new(major, minor, 0), floor),
+            if major == 0 {
+                lowest(0, minor + 1, 0)
+            } else {
+                lowest(major + 1, 0, 0)
+            },
+        ),
+        (Some(minor), Some(patch)) => (
+            with_prerelease(
+                Version::new(major, minor, patch),
+                partial.prerelease.clone(),
+            ),
+            match (major, minor) {
+                (0, 0) => lowest(0, 0, patch + 1),
+                (0, _) => lowest(0, minor + 1, 0),
+                _ => lowest(major + 1, 0, 0),
+            },
+        ),
     };
-    out.push(Comparator::new(Operator::Less, upper));
+    push_bounds(out, lower, upper);
 }
 
 fn tilde(partial: &Partial, options: RangeOptions, out: &mut Vec<Comparator>) {
     let floor = prerelease_floor(options);
     let Some(major) = partial.major else { return };
-    let Some(minor) = partial.minor else {
-        out.push(Comparator::new(
-            Operator::GreaterEq,
+    let (lower, upper) = match (partial.minor, partial.patch) {
+        (None, _) => (
             with_prerelease(Version::new(major, 0, 0), floor),
-        ));
-        out.push(Comparator::new(Operator::Less, lowest(major + 1, 0, 0)));
-        return;
-    };
-    let lower = match partial.patch {
-        None => with_prerelease(Version::new(major, minor, 0), floor),
-        Some(patch) => with_prerelease(
-            Version::new(major, minor, patch),
-            partial.prerelease.clone(),
+            lowest(major + 1, 0, 0),
+        ),
+        (Some(minor), None) => (
+            with_prerelease(Version::new(major, minor, 0), floor),
+            lowest(major, minor + 1, 0),
+        ),
+        (Some(minor), Some(patch)) => (
+            with_prerelease(
+                Version::new(major, minor, patch),
+                partial.prerelease.clone(),
+            ),
+            lowest(major, minor + 1, 0),
         ),
     };
-    out.push(Comparator::new(Operator::GreaterEq, lower));
-    out.push(Comparator::new(Operator::Less, lowest(major, minor + 1, 0)));
+    push_bounds(out, lower, upper);
 }
 
 fn x_range(
@@ -571,22 +570,11 @@ fn x_range(
     };
     let operator = operator.filter(|operator| *operator != Operator::Exact);
     let Some(operator) = operator else {
-        match partial.minor {
-            None => {
-                out.push(Comparator::new(
-                    Operator::GreaterEq,
-                    with_prerelease(Version::new(major, 0, 0), floor),
-                ));
-                out.push(Comparator::new(Operator::Less, lowest(major + 1, 0, 0)));
-            }
-            Some(minor) => {
-                out.push(Comparator::new(
-                    Operator::GreaterEq,
-                    with_prerelease(Version::new(major, minor, 0), floor),
-                ));
-                out.push(Comparator::new(Operator::Less, lowest(major, minor + 1, 0)));
-            }
-        }
+        let (lower, upper) = match partial.minor {
+            None => (Version::new(major, 0, 0), lowest(major + 1, 0, 0)),
+            Some(minor) => (Version::new(major, minor, 0), lowest(major, minor + 1, 0)),
+        };
+        push_bounds(out, with_prerelease(lower, floor), upper);
         return;
     };
     let minor_is_x = partial.minor.is_none();

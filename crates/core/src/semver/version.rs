@@ -256,6 +256,16 @@ impl fmt::Display for Identifier {
     }
 }
 
+impl serde::Serialize for Identifier {
+    /// Numbers as JSON numbers, everything else as strings, as node-semver's `prerelease`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Identifier::Numeric(number) => serializer.serialize_u64(*number),
+            Identifier::AlphaNumeric(text) => serializer.serialize_str(text),
+        }
+    }
+}
+
 impl PartialOrd for Identifier {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
