@@ -10,7 +10,7 @@
 //! ```no_run
 //! let repository = verso_git::Repository::discover(".")?;
 //! let head = repository.head()?;
-//! let walk = repository.walk(&verso_git::WalkRequest { head, hidden: None, paths: vec![] })?;
+//! let walk = repository.walk(&verso_git::WalkRequest { head, hidden: vec![], paths: vec![] })?;
 //! println!("{} commits", walk.commits.len());
 //! # Ok::<(), verso_git::Error>(())
 //! ```
@@ -20,4 +20,4 @@ mod walk;
 
 pub use gix::ObjectId;
 pub use repository::{Error, Repository, Tag};
-pub use walk::{Walk, WalkRequest, WalkedCommit};
+pub use walk::{Walk, WalkRequest, WalkedCommit, MAX_HIDDEN};

@@ -1,9 +1,12 @@
 //! The commits of `hidden..head`, newest first, each object read once.
 //!
 //! This is git's own limited walk: commits are expanded in commit-date order, commits
-//! reachable from `hidden` are marked uninteresting (and the mark spreads to commits already
-//! seen), and the walk stops once only uninteresting commits are queued and they are older
-//! than everything shown, with a few extra steps of slack for clock skew, as git does.
+//! reachable from a hidden tip are marked (and the mark spreads to commits already seen), and
+//! the walk stops once only commits marked by every tip are queued and they are older than
+//! everything shown, with a few extra steps of slack for clock skew, as git does.
+//!
+//! Several hidden tips (one release tag per package of a monorepo) are walked at once: each
+//! commit carries one mark bit per tip, so one walk answers `tag..HEAD` for every package.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -18,8 +21,9 @@ use crate::repository::{Error, Repository};
 pub struct WalkRequest {
     /// Start here (usually HEAD).
     pub head: ObjectId,
-    /// Leave out this commit and everything reachable from it (usually the last release).
-    pub hidden: Option<ObjectId>,
+    /// Release commits (at most [`MAX_HIDDEN`]). A commit reachable from all of them is left out; the
+    /// others are reported with [`WalkedCommit::hidden_by`] saying which tips reach them.
+    pub hidden: Vec<ObjectId>,
     /// Repository-relative directories or files; for each commit the walk reports which of
     /// them it changed compared to its first parent.
     pub paths: Vec<String>,
@@ -34,6 +38,15 @@ pub struct WalkedCommit {
     pub parent_count: usize,
     /// One entry per requested path: whether this commit changed it.
     pub touched: Vec<bool>,
+    /// Bit `i` is set when `hidden[i]` reaches this commit (it is then not in `hidden[i]..head`).
+    pub hidden_by: u64,
+}
+
+impl WalkedCommit {
+    /// Whether this commit is in `hidden[tip]..head`.
+    pub fn in_range_of(&self, tip: usize) -> bool {
+        self.hidden_by & (1 << tip) == 0
+    }
 }
 
 /// The result of a walk.
@@ -41,8 +54,9 @@ pub struct WalkedCommit {
 pub struct Walk {
     /// Newest first.
     pub commits: Vec<WalkedCommit>,
-    /// `hidden` is an ancestor of (or equal to) `head`: the range is a proper "since".
-    pub hidden_reachable: bool,
+    /// Per hidden tip: it is an ancestor of (or equal to) `head`, so its range is a proper
+    /// "since".
+    pub hidden_reachable: Vec<bool>,
     /// The walk stopped at the edge of a shallow clone, so history may be missing.
     pub shallow_boundary: bool,
 }
@@ -50,12 +64,19 @@ pub struct Walk {
 /// Extra steps taken after every queued commit is uninteresting, against clock skew.
 const SLOP: usize = 5;
 
+/// The mark bit of commits reachable from `head`; the other 63 bits are the hidden tips'.
+const FROM_HEAD: u64 = 1 << 63;
+
+/// How many hidden tips one walk takes.
+pub const MAX_HIDDEN: usize = 63;
+
 struct Node {
     id: ObjectId,
     tree: ObjectId,
     parents: std::ops::Range<usize>,
     message: Option<String>,
-    hidden: bool,
+    /// One bit per hidden tip that reaches this commit, and [`FROM_HEAD`].
+    mask: u64,
     queued: bool,
 }
 
@@ -69,6 +90,8 @@ struct Walker<'a> {
     index: HashMap<ObjectId, usize>,
     parent_ids: Vec<ObjectId>,
     queue: BinaryHeap<(i64, Reverse<usize>)>,
+    /// The bits of all hidden tips; 0 when there are none.
+    tips_mask: u64,
     interesting_queued: usize,
     shallow: Vec<ObjectId>,
     shallow_boundary: bool,
@@ -90,26 +113,39 @@ impl Repository {
             index: HashMap::new(),
             parent_ids: Vec::new(),
             queue: BinaryHeap::new(),
+            tips_mask: (1u64 << request.hidden.len().min(MAX_HIDDEN)) - 1,
             interesting_queued: 0,
             shallow,
             shallow_boundary: false,
         };
-        walker.visit(request.head, false)?;
-        if let Some(hidden) = request.hidden {
-            if walker.visit(hidden, true)?.is_none() {
+        if request.hidden.len() > MAX_HIDDEN {
+            return Err(Error::TooManyHiddenTips {
+                count: request.hidden.len(),
+            });
+        }
+        walker.visit(request.head, FROM_HEAD)?;
+        for (tip, id) in request.hidden.iter().enumerate() {
+            if walker.visit(*id, 1 << tip)?.is_none() {
                 // The release commit is beyond a shallow clone's edge: nothing can be hidden.
                 walker.shallow_boundary = true;
             }
         }
         let order = walker.run()?;
-        let hidden_index = request.hidden.and_then(|id| walker.index.get(&id).copied());
-        let mut hidden_reachable = request.hidden == Some(request.head);
+        let hidden_indices: Vec<Option<usize>> = request
+            .hidden
+            .iter()
+            .map(|id| walker.index.get(id).copied())
+            .collect();
+        let hidden_reachable: Vec<bool> = hidden_indices
+            .iter()
+            .map(|index| index.is_some_and(|index| walker.nodes[index].mask & FROM_HEAD != 0))
+            .collect();
         let mut commits = Vec::new();
         let paths: Vec<Vec<&[u8]>> = request.paths.iter().map(|path| components(path)).collect();
         let mut subtree_cache: HashMap<ObjectId, Vec<Option<ObjectId>>> = HashMap::new();
         let mut unread = Vec::new();
         for node_index in order {
-            if walker.nodes[node_index].hidden {
+            if !walker.shown(walker.nodes[node_index].mask) {
                 continue;
             }
             let parents = walker.nodes[node_index].parents.clone();
@@ -117,9 +153,6 @@ impl Repository {
                 .iter()
                 .map(|id| walker.index.get(id).copied())
                 .collect();
-            if hidden_index.is_some() && parent_indices.contains(&hidden_index) {
-                hidden_reachable = true;
-            }
             let touched = if paths.is_empty() {
                 Vec::new()
             } else {
@@ -147,6 +180,7 @@ impl Repository {
                 message: node.message.take().unwrap_or_default(),
                 parent_count: node.parents.len(),
                 touched,
+                hidden_by: node.mask & !FROM_HEAD,
             });
         }
         self.read_messages(&mut commits, &unread)?;
@@ -161,14 +195,14 @@ impl Repository {
 impl Walker<'_> {
     /// Reads a commit the first time it is seen and queues it; marks it hidden if asked.
     /// Returns `None` for a commit beyond a shallow clone's edge.
-    fn visit(&mut self, id: ObjectId, hidden: bool) -> Result<Option<usize>, Error> {
+    fn visit(&mut self, id: ObjectId, mask: u64) -> Result<Option<usize>, Error> {
         if let Some(&existing) = self.index.get(&id) {
-            if hidden && !self.nodes[existing].hidden {
-                self.mark_hidden(existing);
+            if mask & !self.nodes[existing].mask != 0 {
+                self.mark(existing, mask);
             }
             return Ok(Some(existing));
         }
-        if let Some(node_index) = self.visit_in_graph(id, hidden) {
+        if let Some(node_index) = self.visit_in_graph(id, mask) {
             return Ok(Some(node_index));
         }
         let found = self
@@ -190,14 +224,16 @@ impl Walker<'_> {
         let parsed = parse_commit(data.data).ok_or(Error::CorruptObject { id, kind: "commit" })?;
         let start = self.parent_ids.len();
         self.parent_ids.extend(parsed.parents.iter().copied());
-        let message = (!hidden).then(|| decode_message(parsed.message));
+        let shown = mask & FROM_HEAD != 0
+            && !(self.tips_mask != 0 && mask & self.tips_mask == self.tips_mask);
+        let message = shown.then(|| decode_message(parsed.message));
         let (tree, time) = (parsed.tree, parsed.time);
-        Ok(Some(self.add_node(id, tree, start, time, message, hidden)))
+        Ok(Some(self.add_node(id, tree, start, time, message, mask)))
     }
 
     /// Takes parents, date and tree from the commit-graph; the message is read later, in
     /// parallel, for the commits that turn out to be in the range.
-    fn visit_in_graph(&mut self, id: ObjectId, hidden: bool) -> Option<usize> {
+    fn visit_in_graph(&mut self, id: ObjectId, mask: u64) -> Option<usize> {
         let graph = self.graph.as_ref()?;
         let commit = graph.commit_by_id(id)?;
         let start = self.parent_ids.len();
@@ -211,7 +247,7 @@ impl Walker<'_> {
         }
         let time = i64::try_from(commit.committer_timestamp()).unwrap_or(i64::MAX);
         let tree = commit.root_tree_id().to_owned();
-        Some(self.add_node(id, tree, start, time, None, hidden))
+        Some(self.add_node(id, tree, start, time, None, mask))
     }
 
     fn add_node(
@@ -221,7 +257,7 @@ impl Walker<'_> {
         parents_start: usize,
         time: i64,
         message: Option<String>,
-        hidden: bool,
+        mask: u64,
     ) -> usize {
         let node_index = self.nodes.len();
         self.nodes.push(Node {
@@ -229,30 +265,40 @@ impl Walker<'_> {
             tree,
             parents: parents_start..self.parent_ids.len(),
             message,
-            hidden,
+            mask,
             queued: true,
         });
         self.index.insert(id, node_index);
         self.queue.push((time, Reverse(node_index)));
-        if !hidden {
+        if self.shown(mask) {
             self.interesting_queued += 1;
         }
         node_index
     }
 
-    /// Marks a commit and everything already seen below it as uninteresting.
-    fn mark_hidden(&mut self, start: usize) {
+    /// Reachable from `head`, and not from every hidden tip: in at least one range.
+    fn shown(&self, mask: u64) -> bool {
+        mask & FROM_HEAD != 0 && !(self.tips_mask != 0 && mask & self.tips_mask == self.tips_mask)
+    }
+
+    /// Adds `bits` to a commit and to everything already seen below it.
+    fn mark(&mut self, start: usize, bits: u64) {
         let mut stack = vec![start];
         while let Some(node_index) = stack.pop() {
-            let node = &mut self.nodes[node_index];
-            if node.hidden {
+            let old = self.nodes[node_index].mask;
+            let new = old | bits;
+            if new == old {
                 continue;
             }
-            node.hidden = true;
-            if node.queued {
-                self.interesting_queued -= 1;
+            self.nodes[node_index].mask = new;
+            if self.nodes[node_index].queued {
+                match (self.shown(old), self.shown(new)) {
+                    (false, true) => self.interesting_queued += 1,
+                    (true, false) => self.interesting_queued -= 1,
+                    _ => {}
+                }
             }
-            for parent in &self.parent_ids[node.parents.clone()] {
+            for parent in &self.parent_ids[self.nodes[node_index].parents.clone()] {
                 if let Some(&parent_index) = self.index.get(parent) {
                     stack.push(parent_index);
                 }
@@ -266,23 +312,23 @@ impl Walker<'_> {
         let mut oldest_shown = i64::MAX;
         let mut slop = SLOP;
         while let Some((time, Reverse(node_index))) = self.queue.pop() {
-            let node = &mut self.nodes[node_index];
-            node.queued = false;
-            let hidden = node.hidden;
-            if !hidden {
+            self.nodes[node_index].queued = false;
+            let mask = self.nodes[node_index].mask;
+            let shown = self.shown(mask);
+            if shown {
                 self.interesting_queued -= 1;
                 oldest_shown = oldest_shown.min(time);
                 order.push(node_index);
             }
             let parents = self.nodes[node_index].parents.clone();
             if self.shallow.contains(&self.nodes[node_index].id) {
-                if !hidden {
+                if shown {
                     self.shallow_boundary = true;
                 }
             } else {
                 for position in parents {
                     let parent = self.parent_ids[position];
-                    self.visit(parent, hidden)?;
+                    self.visit(parent, mask)?;
                 }
             }
             if self.interesting_queued == 0 {

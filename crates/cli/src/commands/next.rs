@@ -233,7 +233,7 @@ impl NextSettings {
     fn walk_request(&self, head: ObjectId, hidden: Option<ObjectId>) -> WalkRequest {
         WalkRequest {
             head,
-            hidden,
+            hidden: hidden.into_iter().collect(),
             paths: self.path.iter().cloned().collect(),
         }
     }
@@ -324,7 +324,7 @@ fn find_base(
 
     if let Some((version, tag)) = candidates.first() {
         let walk = repository.walk(&settings.walk_request(head, Some(tag.commit)))?;
-        if walk.hidden_reachable {
+        if walk.hidden_reachable.first() == Some(&true) {
             let how = format!(
                 "highest of {} tag(s) matching `{}`{channel_note}, reachable from HEAD",
                 candidates.len(),

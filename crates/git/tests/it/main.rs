@@ -45,7 +45,7 @@ fn tangled() -> TestRepo {
 
 fn assert_walk_matches_rev_list(repo: &TestRepo, repository: &Repository, from: Option<&str>) {
     let head = id(repo, "HEAD");
-    let hidden = from.map(|rev| id(repo, rev));
+    let hidden: Vec<ObjectId> = from.map(|rev| id(repo, rev)).into_iter().collect();
     let walk = repository
         .walk(&WalkRequest {
             head,
@@ -73,7 +73,11 @@ fn assert_walk_matches_rev_list(repo: &TestRepo, repository: &Repository, from: 
             .status()
             .expect("git runs")
             .success();
-        assert_eq!(walk.hidden_reachable, is_ancestor, "reachability of {rev}");
+        assert_eq!(
+            walk.hidden_reachable,
+            vec![is_ancestor],
+            "reachability of {rev}"
+        );
     }
 }
 
@@ -99,13 +103,41 @@ fn ranges_match_git_rev_list_with_and_without_commit_graph() {
 }
 
 #[test]
+fn one_walk_gives_the_range_of_every_hidden_tip() {
+    let repo = tangled();
+    let tips = ["v1.0.0", "v1.0.1", "side-tag", "feature"];
+    let hidden: Vec<ObjectId> = tips.iter().map(|tip| id(&repo, tip)).collect();
+    let repository = Repository::discover(repo.path()).expect("repository opens");
+    let walk = repository
+        .walk(&WalkRequest {
+            head: id(&repo, "HEAD"),
+            hidden,
+            paths: vec![],
+        })
+        .expect("walk succeeds");
+    for (index, tip) in tips.iter().enumerate() {
+        let ours: BTreeSet<String> = walk
+            .commits
+            .iter()
+            .filter(|commit| commit.in_range_of(index))
+            .map(|commit| commit.id.to_string())
+            .collect();
+        let theirs: BTreeSet<String> = git_lines(&repo, &["rev-list", &format!("{tip}..HEAD")])
+            .into_iter()
+            .collect();
+        assert_eq!(ours, theirs, "range {tip}..HEAD");
+    }
+    assert_eq!(walk.hidden_reachable, vec![true, true, false, true]);
+}
+
+#[test]
 fn messages_match_git_log() {
     let repo = tangled().commit("feat: multi\n\nline body\n\nRefs #1");
     let repository = Repository::discover(repo.path()).expect("repository opens");
     let walk = repository
         .walk(&WalkRequest {
             head: id(&repo, "HEAD"),
-            hidden: Some(id(&repo, "v1.0.0")),
+            hidden: vec![id(&repo, "v1.0.0")],
             paths: vec![],
         })
         .expect("walk succeeds");
@@ -130,7 +162,7 @@ fn touched_paths_match_git_diff_tree() {
     let walk = repository
         .walk(&WalkRequest {
             head: id(&repo, "HEAD"),
-            hidden: None,
+            hidden: vec![],
             paths: paths.clone(),
         })
         .expect("walk succeeds");
