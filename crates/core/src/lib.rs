@@ -7,6 +7,8 @@
 //! - [`tag_template`]: how release tags are named and recognised.
 //! - [`next_version`]: the next version from the current one, the bump, the 0.x mode and the
 //!   prerelease channel.
+//! - [`plan`]: a monorepo's release plan: dependency propagation, cycles, fixed groups,
+//!   rewritten dependency specs and release order.
 //!
 //! Nothing here reads git, files, the network, environment variables or the clock: callers
 //! pass commit lists and tag names in. That keeps every rule testable with plain values.
@@ -30,5 +32,6 @@ pub mod bump;
 pub mod commit;
 pub mod history;
 pub mod next_version;
+pub mod plan;
 pub mod semver;
 pub mod tag_template;
