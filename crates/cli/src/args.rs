@@ -8,7 +8,7 @@ use crate::env;
 
 /// Release and version management for teams that ship microservices.
 #[derive(Debug, Parser)]
-#[command(name = "verso", version, about, max_term_width = 100)]
+#[command(name = "verso", version, max_term_width = 100)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
