@@ -169,31 +169,15 @@ fn touched_paths_match_git_diff_tree() {
     assert!(walk.commits.len() > 5);
     for commit in &walk.commits {
         let hex = commit.id.to_string();
-        let files = if commit.parent_count == 0 {
-            git_lines(
-                &repo,
-                &[
-                    "diff-tree",
-                    "--no-commit-id",
-                    "--name-only",
-                    "-r",
-                    "--root",
-                    &hex,
-                ],
-            )
+        let first_parent = format!("{hex}^1");
+        let compared: [&str; 2] = if commit.parent_count == 0 {
+            ["--root", &hex]
         } else {
-            git_lines(
-                &repo,
-                &[
-                    "diff-tree",
-                    "--no-commit-id",
-                    "--name-only",
-                    "-r",
-                    &format!("{hex}^1"),
-                    &hex,
-                ],
-            )
+            [&first_parent, &hex]
         };
+        let mut args = vec!["diff-tree", "--no-commit-id", "--name-only", "-r"];
+        args.extend(compared);
+        let files = git_lines(&repo, &args);
         for (path, touched) in paths.iter().zip(&commit.touched) {
             let expected = files
                 .iter()

@@ -3,7 +3,22 @@
 use std::path::Path;
 
 use verso_core::plan::DependencyKind;
-use verso_manifest::{discover, Error, PackageKind};
+use verso_manifest::{discover, Error, Package, PackageKind};
+
+/// `(name, kind, spec)` of each declared dependency.
+fn declared(package: &Package) -> Vec<(&str, DependencyKind, &str)> {
+    package
+        .dependencies
+        .iter()
+        .map(|dependency| {
+            (
+                dependency.name.as_str(),
+                dependency.kind,
+                dependency.spec.as_str(),
+            )
+        })
+        .collect()
+}
 
 fn write(root: &Path, relative: &str, contents: &str) {
     let path = root.join(relative);
@@ -61,17 +76,7 @@ fn npm_workspaces_with_internal_dependencies_of_every_kind() {
             .as_deref(),
         Some("1.2.0")
     );
-    let declared: Vec<(&str, DependencyKind, &str)> = a
-        .dependencies
-        .iter()
-        .map(|dependency| {
-            (
-                dependency.name.as_str(),
-                dependency.kind,
-                dependency.spec.as_str(),
-            )
-        })
-        .collect();
+    let declared = declared(a);
     assert_eq!(
         declared,
         [
@@ -177,17 +182,7 @@ core-build = { package = "core", path = "../core", version = "=0.4.2" }
             .as_deref(),
         Some("0.4.2")
     );
-    let declared: Vec<(&str, DependencyKind, &str)> = packages[0]
-        .dependencies
-        .iter()
-        .map(|dependency| {
-            (
-                dependency.name.as_str(),
-                dependency.kind,
-                dependency.spec.as_str(),
-            )
-        })
-        .collect();
+    let declared = declared(&packages[0]);
     assert_eq!(
         declared,
         [
