@@ -38,8 +38,6 @@ pub enum Error {
     MissingObject { id: ObjectId },
     #[error("object `{id}` is not a valid {kind}")]
     CorruptObject { id: ObjectId, kind: &'static str },
-    #[error("a walk can hide at most 63 commits, {count} were given")]
-    TooManyHiddenTips { count: usize },
     #[error("a thread reading commit messages panicked")]
     ReaderPanicked,
     #[error("failed to read the list of shallow commits")]

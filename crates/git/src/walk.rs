@@ -5,8 +5,9 @@
 //! the walk stops once only commits marked by every tip are queued and they are older than
 //! everything shown, with a few extra steps of slack for clock skew, as git does.
 //!
-//! Several hidden tips (one release tag per package of a monorepo) are walked at once: each
-//! commit carries one mark bit per tip, so one walk answers `tag..HEAD` for every package.
+//! Any number of hidden tips (one release tag per package of a monorepo) are walked at once:
+//! each commit carries one mark bit per tip, so one walk answers `tag..HEAD` for every
+//! package. Messages and touched paths of the commits shown are then read on all cores.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -14,6 +15,7 @@ use std::collections::{BinaryHeap, HashMap};
 use gix::prelude::Find;
 use gix::ObjectId;
 
+use crate::paths::{PathFilter, TreeReader, Trie};
 use crate::repository::{Error, Repository};
 
 /// What to walk.
@@ -21,12 +23,15 @@ use crate::repository::{Error, Repository};
 pub struct WalkRequest {
     /// Start here (usually HEAD).
     pub head: ObjectId,
-    /// Release commits (at most [`MAX_HIDDEN`]). A commit reachable from all of them is left out; the
-    /// others are reported with [`WalkedCommit::hidden_by`] saying which tips reach them.
+    /// Release commits. A commit reachable from all of them is left out (unless
+    /// `full_history`); for the others [`Walk::in_range`] tells which ranges hold them.
     pub hidden: Vec<ObjectId>,
-    /// Repository-relative directories or files; for each commit the walk reports which of
-    /// them it changed compared to its first parent.
-    pub paths: Vec<String>,
+    /// Keep every commit reachable from `head`, even those every hidden tip reaches: some
+    /// package has never been released, so all of history counts for it.
+    pub full_history: bool,
+    /// For each commit the walk reports which of these it changed compared to its first
+    /// parent.
+    pub paths: Vec<PathFilter>,
 }
 
 /// One commit of the range.
@@ -36,16 +41,14 @@ pub struct WalkedCommit {
     /// The raw message (lossily decoded as UTF-8).
     pub message: String,
     pub parent_count: usize,
-    /// One entry per requested path: whether this commit changed it.
-    pub touched: Vec<bool>,
-    /// Bit `i` is set when `hidden[i]` reaches this commit (it is then not in `hidden[i]..head`).
-    pub hidden_by: u64,
+    /// The indices of the requested paths this commit changed, ascending.
+    pub touched: Vec<u32>,
 }
 
 impl WalkedCommit {
-    /// Whether this commit is in `hidden[tip]..head`.
-    pub fn in_range_of(&self, tip: usize) -> bool {
-        self.hidden_by & (1 << tip) == 0
+    /// Whether this commit changed `paths[path]`.
+    pub fn touches(&self, path: usize) -> bool {
+        u32::try_from(path).is_ok_and(|path| self.touched.binary_search(&path).is_ok())
     }
 }
 
@@ -59,25 +62,39 @@ pub struct Walk {
     pub hidden_reachable: Vec<bool>,
     /// The walk stopped at the edge of a shallow clone, so history may be missing.
     pub shallow_boundary: bool,
+    /// `words` mark words per commit, bit `t` set when `hidden[t]` reaches the commit.
+    marks: Vec<u64>,
+    words: usize,
+}
+
+impl Walk {
+    /// Whether `commits[commit]` is in `hidden[tip]..head`.
+    pub fn in_range(&self, commit: usize, tip: usize) -> bool {
+        let word = self.marks[commit * self.words + tip / 64];
+        word & (1 << (tip % 64)) == 0
+    }
 }
 
 /// Extra steps taken after every queued commit is uninteresting, against clock skew.
 const SLOP: usize = 5;
-
-/// The mark bit of commits reachable from `head`; the other 63 bits are the hidden tips'.
-const FROM_HEAD: u64 = 1 << 63;
-
-/// How many hidden tips one walk takes.
-pub const MAX_HIDDEN: usize = 63;
 
 struct Node {
     id: ObjectId,
     tree: ObjectId,
     parents: std::ops::Range<usize>,
     message: Option<String>,
-    /// One bit per hidden tip that reaches this commit, and [`FROM_HEAD`].
-    mask: u64,
+    /// Reachable from `head`.
+    from_head: bool,
     queued: bool,
+}
+
+/// Where a commit's marks come from when it is visited.
+#[derive(Clone, Copy)]
+enum Source {
+    Head,
+    Tip(usize),
+    /// A child commit already walked: its parents inherit its marks.
+    Child(usize),
 }
 
 struct Walker<'a> {
@@ -87,122 +104,122 @@ struct Walker<'a> {
     graph: Option<gix::commitgraph::Graph>,
     buffer: Vec<u8>,
     nodes: Vec<Node>,
+    /// `words` words per node: one bit per hidden tip that reaches it.
+    marks: Vec<u64>,
+    words: usize,
+    /// The bits of all hidden tips.
+    all_tips: Vec<u64>,
+    full_history: bool,
     index: HashMap<ObjectId, usize>,
     parent_ids: Vec<ObjectId>,
     queue: BinaryHeap<(i64, Reverse<usize>)>,
-    /// The bits of all hidden tips; 0 when there are none.
-    tips_mask: u64,
     interesting_queued: usize,
     shallow: Vec<ObjectId>,
     shallow_boundary: bool,
 }
 
 impl Repository {
-    /// Walks `hidden..head` (all of `head`'s history when `hidden` is `None`).
+    /// Walks `hidden..head` (all of `head`'s history when `hidden` is empty).
     pub fn walk(&self, request: &WalkRequest) -> Result<Walk, Error> {
         let shallow = match self.repo.shallow_commits() {
             Ok(Some(commits)) => commits.iter().copied().collect(),
             Ok(None) => Vec::new(),
             Err(error) => return Err(Error::Shallow(Box::new(error))),
         };
+        let words = request.hidden.len().div_ceil(64).max(1);
+        let mut all_tips = vec![0u64; words];
+        for tip in 0..request.hidden.len() {
+            all_tips[tip / 64] |= 1 << (tip % 64);
+        }
         let mut walker = Walker {
             repository: self,
             graph: self.repo.commit_graph_if_enabled().ok().flatten(),
             buffer: Vec::with_capacity(4096),
             nodes: Vec::new(),
+            marks: Vec::new(),
+            words,
+            all_tips,
+            full_history: request.full_history || request.hidden.is_empty(),
             index: HashMap::new(),
             parent_ids: Vec::new(),
             queue: BinaryHeap::new(),
-            tips_mask: (1u64 << request.hidden.len().min(MAX_HIDDEN)) - 1,
             interesting_queued: 0,
             shallow,
             shallow_boundary: false,
         };
-        if request.hidden.len() > MAX_HIDDEN {
-            return Err(Error::TooManyHiddenTips {
-                count: request.hidden.len(),
-            });
-        }
-        walker.visit(request.head, FROM_HEAD)?;
+        walker.visit(request.head, Source::Head)?;
         for (tip, id) in request.hidden.iter().enumerate() {
-            if walker.visit(*id, 1 << tip)?.is_none() {
+            if walker.visit(*id, Source::Tip(tip))?.is_none() {
                 // The release commit is beyond a shallow clone's edge: nothing can be hidden.
                 walker.shallow_boundary = true;
             }
         }
         let order = walker.run()?;
-        let hidden_indices: Vec<Option<usize>> = request
+        let hidden_reachable: Vec<bool> = request
             .hidden
             .iter()
-            .map(|id| walker.index.get(id).copied())
+            .map(|id| {
+                walker
+                    .index
+                    .get(id)
+                    .is_some_and(|&index| walker.nodes[index].from_head)
+            })
             .collect();
-        let hidden_reachable: Vec<bool> = hidden_indices
-            .iter()
-            .map(|index| index.is_some_and(|index| walker.nodes[index].mask & FROM_HEAD != 0))
-            .collect();
-        let mut commits = Vec::new();
-        let paths: Vec<Vec<&[u8]>> = request.paths.iter().map(|path| components(path)).collect();
-        let mut subtree_cache: HashMap<ObjectId, Vec<Option<ObjectId>>> = HashMap::new();
-        let mut unread = Vec::new();
+        let mut commits = Vec::with_capacity(order.len());
+        let mut marks = Vec::with_capacity(order.len() * words);
+        let mut jobs = Vec::with_capacity(order.len());
         for node_index in order {
-            if !walker.shown(walker.nodes[node_index].mask) {
-                continue;
-            }
-            let parents = walker.nodes[node_index].parents.clone();
-            let parent_indices: Vec<Option<usize>> = walker.parent_ids[parents]
-                .iter()
-                .map(|id| walker.index.get(id).copied())
-                .collect();
-            let touched = if paths.is_empty() {
-                Vec::new()
-            } else {
-                let tree = walker.nodes[node_index].tree;
-                let own = walker.subtrees(tree, &paths, &mut subtree_cache)?;
-                let first_parent = parent_indices.first().copied().flatten();
-                let base = match first_parent {
-                    Some(parent) => {
-                        let parent_tree = walker.nodes[parent].tree;
-                        walker.subtrees(parent_tree, &paths, &mut subtree_cache)?
-                    }
-                    None => vec![None; paths.len()],
-                };
-                own.iter()
-                    .zip(&base)
-                    .map(|(own, base)| own != base)
-                    .collect()
-            };
             let node = &mut walker.nodes[node_index];
-            if node.message.is_none() {
-                unread.push(commits.len());
-            }
+            let first_parent = walker.parent_ids[node.parents.clone()].first().copied();
+            let parent_count = node.parents.len();
+            let needs_message = node.message.is_none();
             commits.push(WalkedCommit {
                 id: node.id,
                 message: node.message.take().unwrap_or_default(),
-                parent_count: node.parents.len(),
-                touched,
-                hidden_by: node.mask & !FROM_HEAD,
+                parent_count,
+                touched: Vec::new(),
+            });
+            marks.extend_from_slice(&walker.marks[node_index * words..(node_index + 1) * words]);
+            let tree = node.tree;
+            let parent_tree = first_parent
+                .and_then(|parent| walker.index.get(&parent))
+                .map(|&parent| walker.nodes[parent].tree);
+            jobs.push(Job {
+                id: commits[commits.len() - 1].id,
+                tree,
+                parent_tree,
+                needs_message,
             });
         }
-        self.read_messages(&mut commits, &unread)?;
+        self.finish(&mut commits, &jobs, &request.paths)?;
         Ok(Walk {
             commits,
             hidden_reachable,
             shallow_boundary: walker.shallow_boundary,
+            marks,
+            words,
         })
     }
 }
 
+/// What is left to read for one commit after the walk.
+struct Job {
+    id: ObjectId,
+    tree: ObjectId,
+    /// `None` for a root commit (or one whose parent is beyond a shallow clone's edge).
+    parent_tree: Option<ObjectId>,
+    needs_message: bool,
+}
+
 impl Walker<'_> {
-    /// Reads a commit the first time it is seen and queues it; marks it hidden if asked.
+    /// Reads a commit the first time it is seen and queues it; adds the marks of `source`.
     /// Returns `None` for a commit beyond a shallow clone's edge.
-    fn visit(&mut self, id: ObjectId, mask: u64) -> Result<Option<usize>, Error> {
+    fn visit(&mut self, id: ObjectId, source: Source) -> Result<Option<usize>, Error> {
         if let Some(&existing) = self.index.get(&id) {
-            if mask & !self.nodes[existing].mask != 0 {
-                self.mark(existing, mask);
-            }
+            self.mark(existing, source);
             return Ok(Some(existing));
         }
-        if let Some(node_index) = self.visit_in_graph(id, mask) {
+        if let Some(node_index) = self.visit_in_graph(id, source) {
             return Ok(Some(node_index));
         }
         let found = self
@@ -224,16 +241,16 @@ impl Walker<'_> {
         let parsed = parse_commit(data.data).ok_or(Error::CorruptObject { id, kind: "commit" })?;
         let start = self.parent_ids.len();
         self.parent_ids.extend(parsed.parents.iter().copied());
-        let shown = mask & FROM_HEAD != 0
-            && !(self.tips_mask != 0 && mask & self.tips_mask == self.tips_mask);
-        let message = shown.then(|| decode_message(parsed.message));
         let (tree, time) = (parsed.tree, parsed.time);
-        Ok(Some(self.add_node(id, tree, start, time, message, mask)))
+        // Keep the message now that the object is inflated; it is dropped if the commit
+        // turns out to be hidden.
+        let message = Some(decode_message(parsed.message));
+        Ok(Some(self.add_node(id, tree, start, time, message, source)))
     }
 
     /// Takes parents, date and tree from the commit-graph; the message is read later, in
     /// parallel, for the commits that turn out to be in the range.
-    fn visit_in_graph(&mut self, id: ObjectId, mask: u64) -> Option<usize> {
+    fn visit_in_graph(&mut self, id: ObjectId, source: Source) -> Option<usize> {
         let graph = self.graph.as_ref()?;
         let commit = graph.commit_by_id(id)?;
         let start = self.parent_ids.len();
@@ -247,7 +264,7 @@ impl Walker<'_> {
         }
         let time = i64::try_from(commit.committer_timestamp()).unwrap_or(i64::MAX);
         let tree = commit.root_tree_id().to_owned();
-        Some(self.add_node(id, tree, start, time, None, mask))
+        Some(self.add_node(id, tree, start, time, None, source))
     }
 
     fn add_node(
@@ -257,42 +274,92 @@ impl Walker<'_> {
         parents_start: usize,
         time: i64,
         message: Option<String>,
-        mask: u64,
+        source: Source,
     ) -> usize {
         let node_index = self.nodes.len();
+        let words = self.words;
+        let from_head = match source {
+            Source::Head => {
+                self.marks.extend(std::iter::repeat_n(0, words));
+                true
+            }
+            Source::Tip(tip) => {
+                self.marks.extend(std::iter::repeat_n(0, words));
+                self.marks[node_index * words + tip / 64] |= 1 << (tip % 64);
+                false
+            }
+            Source::Child(child) => {
+                self.marks
+                    .extend_from_within(child * words..(child + 1) * words);
+                self.nodes[child].from_head
+            }
+        };
         self.nodes.push(Node {
             id,
             tree,
             parents: parents_start..self.parent_ids.len(),
             message,
-            mask,
+            from_head,
             queued: true,
         });
         self.index.insert(id, node_index);
         self.queue.push((time, Reverse(node_index)));
-        if self.shown(mask) {
+        if self.shown(node_index) {
             self.interesting_queued += 1;
         }
         node_index
     }
 
     /// Reachable from `head`, and not from every hidden tip: in at least one range.
-    fn shown(&self, mask: u64) -> bool {
-        mask & FROM_HEAD != 0 && !(self.tips_mask != 0 && mask & self.tips_mask == self.tips_mask)
+    fn shown(&self, node_index: usize) -> bool {
+        self.nodes[node_index].from_head
+            && (self.full_history
+                || self.marks[node_index * self.words..(node_index + 1) * self.words]
+                    .iter()
+                    .zip(&self.all_tips)
+                    .any(|(marks, tips)| marks & tips != *tips))
     }
 
-    /// Adds `bits` to a commit and to everything already seen below it.
-    fn mark(&mut self, start: usize, bits: u64) {
+    /// Adds the marks of `source` to a commit and to everything already seen below it.
+    fn mark(&mut self, start: usize, source: Source) {
+        let words = self.words;
+        let mut bits = vec![0u64; words];
+        let from_head = match source {
+            Source::Head => true,
+            Source::Tip(tip) => {
+                bits[tip / 64] |= 1 << (tip % 64);
+                false
+            }
+            Source::Child(child) => {
+                bits.copy_from_slice(&self.marks[child * words..(child + 1) * words]);
+                self.nodes[child].from_head
+            }
+        };
+        let adds = |walker: &Self, node_index: usize| {
+            (from_head && !walker.nodes[node_index].from_head)
+                || walker.marks[node_index * words..(node_index + 1) * words]
+                    .iter()
+                    .zip(&bits)
+                    .any(|(old, new)| old | new != *old)
+        };
+        if !adds(self, start) {
+            return;
+        }
         let mut stack = vec![start];
         while let Some(node_index) = stack.pop() {
-            let old = self.nodes[node_index].mask;
-            let new = old | bits;
-            if new == old {
+            if !adds(self, node_index) {
                 continue;
             }
-            self.nodes[node_index].mask = new;
+            let was_shown = self.shown(node_index);
+            self.nodes[node_index].from_head |= from_head;
+            for (old, new) in self.marks[node_index * words..(node_index + 1) * words]
+                .iter_mut()
+                .zip(&bits)
+            {
+                *old |= new;
+            }
             if self.nodes[node_index].queued {
-                match (self.shown(old), self.shown(new)) {
+                match (was_shown, self.shown(node_index)) {
                     (false, true) => self.interesting_queued += 1,
                     (true, false) => self.interesting_queued -= 1,
                     _ => {}
@@ -306,19 +373,20 @@ impl Walker<'_> {
         }
     }
 
-    /// Expands commits newest first; returns the expansion order.
+    /// Expands commits newest first; returns the commits shown, in expansion order.
     fn run(&mut self) -> Result<Vec<usize>, Error> {
         let mut order = Vec::new();
         let mut oldest_shown = i64::MAX;
         let mut slop = SLOP;
         while let Some((time, Reverse(node_index))) = self.queue.pop() {
             self.nodes[node_index].queued = false;
-            let mask = self.nodes[node_index].mask;
-            let shown = self.shown(mask);
+            let shown = self.shown(node_index);
+            order.push(node_index);
             if shown {
                 self.interesting_queued -= 1;
                 oldest_shown = oldest_shown.min(time);
-                order.push(node_index);
+            } else {
+                self.nodes[node_index].message = None;
             }
             let parents = self.nodes[node_index].parents.clone();
             if self.shallow.contains(&self.nodes[node_index].id) {
@@ -328,7 +396,7 @@ impl Walker<'_> {
             } else {
                 for position in parents {
                     let parent = self.parent_ids[position];
-                    self.visit(parent, mask)?;
+                    self.visit(parent, Source::Child(node_index))?;
                 }
             }
             if self.interesting_queued == 0 {
@@ -344,126 +412,47 @@ impl Walker<'_> {
                 }
             }
         }
+        // Marks spread after expansion: a commit shown then may be hidden now, and one first
+        // reached from a hidden tip on another branch may be reached from `head` now.
+        order.retain(|&node_index| self.shown(node_index));
         Ok(order)
-    }
-
-    /// The ids of `paths` inside `tree` (`None` where a path does not exist).
-    fn subtrees(
-        &mut self,
-        tree: ObjectId,
-        paths: &[Vec<&[u8]>],
-        cache: &mut HashMap<ObjectId, Vec<Option<ObjectId>>>,
-    ) -> Result<Vec<Option<ObjectId>>, Error> {
-        if let Some(known) = cache.get(&tree) {
-            return Ok(known.clone());
-        }
-        let mut resolved = Vec::with_capacity(paths.len());
-        // Trees on the way are shared between paths; read each once per root tree.
-        let mut entries: HashMap<(ObjectId, Vec<u8>), Option<ObjectId>> = HashMap::new();
-        for path in paths {
-            let mut current = Some(tree);
-            for component in path {
-                let Some(directory) = current else { break };
-                let key = (directory, component.to_vec());
-                current = match entries.get(&key) {
-                    Some(found) => *found,
-                    None => {
-                        let found = self.tree_entry(directory, component)?;
-                        entries.insert(key, found);
-                        found
-                    }
-                };
-            }
-            resolved.push(current);
-        }
-        cache.insert(tree, resolved.clone());
-        Ok(resolved)
-    }
-
-    fn tree_entry(&mut self, tree: ObjectId, name: &[u8]) -> Result<Option<ObjectId>, Error> {
-        let found = self
-            .repository
-            .repo
-            .objects
-            .try_find(&tree, &mut self.buffer)
-            .map_err(|source| Error::ReadObject {
-                id: tree,
-                source: Box::new(source),
-            })?;
-        let Some(data) = found else {
-            return Err(Error::MissingObject { id: tree });
-        };
-        let hash_length = tree.as_slice().len();
-        let mut rest = data.data;
-        while !rest.is_empty() {
-            let corrupt = Error::CorruptObject {
-                id: tree,
-                kind: "tree",
-            };
-            let space = rest.iter().position(|byte| *byte == b' ').ok_or(corrupt)?;
-            let after_mode = &rest[space + 1..];
-            let nul =
-                after_mode
-                    .iter()
-                    .position(|byte| *byte == 0)
-                    .ok_or(Error::CorruptObject {
-                        id: tree,
-                        kind: "tree",
-                    })?;
-            let entry_name = &after_mode[..nul];
-            let hash =
-                after_mode
-                    .get(nul + 1..nul + 1 + hash_length)
-                    .ok_or(Error::CorruptObject {
-                        id: tree,
-                        kind: "tree",
-                    })?;
-            if entry_name == name {
-                return Ok(Some(ObjectId::from_bytes_or_panic(hash)));
-            }
-            rest = &after_mode[nul + 1 + hash_length..];
-        }
-        Ok(None)
     }
 }
 
 impl Repository {
-    /// Reads the messages of `commits[positions]`, on several threads for long ranges:
-    /// inflating commit objects is most of the cost of a walk.
-    fn read_messages(
+    /// Reads what the walk left for later, on several threads for long ranges: messages
+    /// the commit-graph did not give, and the paths each commit changed. Inflating objects
+    /// is most of the cost of a walk.
+    fn finish(
         &self,
         commits: &mut [WalkedCommit],
-        positions: &[usize],
+        jobs: &[Job],
+        paths: &[PathFilter],
     ) -> Result<(), Error> {
+        let work = jobs.iter().filter(|job| job.needs_message).count()
+            + if paths.is_empty() { 0 } else { jobs.len() };
+        if work == 0 {
+            return Ok(());
+        }
+        let trie = Trie::new(paths);
         let threads = std::thread::available_parallelism()
             .map_or(1, usize::from)
             .min(4);
-        if positions.len() < PARALLEL_THRESHOLD || threads < 2 {
-            let mut buffer = Vec::new();
-            for &position in positions {
-                let commit = &mut commits[position];
-                commit.message = read_message(&self.repo, commit.id, &mut buffer)?;
-            }
+        if work < PARALLEL_THRESHOLD || threads < 2 {
+            let results = finish_chunk(&self.repo, jobs, &trie, paths)?;
+            store(commits, results);
             return Ok(());
         }
         let shared = self.repo.clone().into_sync();
-        let ids: Vec<ObjectId> = positions
-            .iter()
-            .map(|&position| commits[position].id)
-            .collect();
-        let chunk_size = ids.len().div_ceil(threads);
-        let chunks: Vec<Result<Vec<String>, Error>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = ids
+        let chunk_size = jobs.len().div_ceil(threads);
+        let chunks: Vec<Result<Vec<Finished>, Error>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = jobs
                 .chunks(chunk_size)
                 .map(|chunk| {
-                    let shared = &shared;
+                    let (shared, trie) = (&shared, &trie);
                     scope.spawn(move || {
                         let repo = shared.to_thread_local();
-                        let mut buffer = Vec::new();
-                        chunk
-                            .iter()
-                            .map(|id| read_message(&repo, *id, &mut buffer))
-                            .collect::<Result<Vec<_>, _>>()
+                        finish_chunk(&repo, chunk, trie, paths)
                     })
                 })
                 .collect();
@@ -472,19 +461,53 @@ impl Repository {
                 .map(|handle| handle.join().unwrap_or(Err(Error::ReaderPanicked)))
                 .collect()
         });
-        let mut targets = positions.iter();
+        let mut results = Vec::with_capacity(jobs.len());
         for chunk in chunks {
-            for message in chunk? {
-                if let Some(&position) = targets.next() {
-                    commits[position].message = message;
-                }
-            }
+            results.extend(chunk?);
         }
+        store(commits, results);
         Ok(())
     }
 }
 
-/// Below this many messages, starting threads costs more than it saves.
+/// The message (if it had to be read) and touched paths of one commit.
+type Finished = (Option<String>, Vec<u32>);
+
+fn finish_chunk(
+    repo: &gix::Repository,
+    jobs: &[Job],
+    trie: &Trie,
+    paths: &[PathFilter],
+) -> Result<Vec<Finished>, Error> {
+    let mut buffer = Vec::new();
+    let mut trees = TreeReader::new(repo);
+    jobs.iter()
+        .map(|job| {
+            let message = if job.needs_message {
+                Some(read_message(repo, job.id, &mut buffer)?)
+            } else {
+                None
+            };
+            let touched = if paths.is_empty() {
+                Vec::new()
+            } else {
+                trees.touched(trie, paths, job.tree, job.parent_tree)?
+            };
+            Ok((message, touched))
+        })
+        .collect()
+}
+
+fn store(commits: &mut [WalkedCommit], results: Vec<Finished>) {
+    for (commit, (message, touched)) in commits.iter_mut().zip(results) {
+        if let Some(message) = message {
+            commit.message = message;
+        }
+        commit.touched = touched;
+    }
+}
+
+/// Below this many objects to read, starting threads costs more than it saves.
 const PARALLEL_THRESHOLD: usize = 1024;
 
 fn read_message(
@@ -560,12 +583,4 @@ fn signature_time(signature: &[u8]) -> Option<i64> {
     let after_email = &signature[signature.iter().rposition(|byte| *byte == b'>')? + 1..];
     let text = std::str::from_utf8(after_email).ok()?;
     text.split_whitespace().next()?.parse().ok()
-}
-
-/// `./crates/core/` gives `["crates", "core"]`; the root gives no components.
-fn components(path: &str) -> Vec<&[u8]> {
-    path.split('/')
-        .filter(|part| !part.is_empty() && *part != ".")
-        .map(str::as_bytes)
-        .collect()
 }

@@ -11,7 +11,7 @@ use verso_core::history::{short, ClassifiedCommit, History, RangeCommit};
 use verso_core::next_version::{belongs_to_channel, next_version, NextError, NextOptions};
 use verso_core::semver::Version;
 use verso_core::tag_template::{TagContext, TagMatcher, TagTemplate};
-use verso_git::{ObjectId, Repository, Tag, Walk, WalkRequest};
+use verso_git::{ObjectId, PathFilter, Repository, Tag, Walk, WalkRequest};
 
 use crate::args::{GlobalArgs, NextArgs};
 use crate::config::{Channel, Config};
@@ -102,7 +102,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &NextArgs, format: Format) -> anyho
     let range: Vec<RangeCommit> = walk
         .commits
         .into_iter()
-        .filter(|commit| settings.path.is_none() || commit.touched.first() == Some(&true))
+        .filter(|commit| settings.path.is_none() || commit.touches(0))
         .map(|commit| RangeCommit {
             id: commit.id.to_string(),
             message: commit.message,
@@ -234,7 +234,8 @@ impl NextSettings {
         WalkRequest {
             head,
             hidden: hidden.into_iter().collect(),
-            paths: self.path.iter().cloned().collect(),
+            full_history: false,
+            paths: self.path.iter().map(|path| PathFilter::new(path)).collect(),
         }
     }
 }
