@@ -6,7 +6,7 @@ use toml::{Table, Value};
 use verso_core::plan::{Dependency, DependencyKind, SpecStyle};
 use verso_core::semver::Version;
 
-use crate::{expand, line_of, read, Error, Package, PackageKind};
+use crate::{expand, parse_toml as parse, Error, Package, PackageKind};
 
 const MANIFEST: &str = "Cargo.toml";
 
@@ -45,15 +45,6 @@ pub(crate) fn discover(root: &Path) -> Result<Vec<Package>, Error> {
         }
     }
     Ok(packages)
-}
-
-fn parse(path: &Path) -> Result<Table, Error> {
-    let text = read(path)?;
-    text.parse::<Table>().map_err(|error| Error::Malformed {
-        path: path.to_path_buf(),
-        line: error.span().map_or(1, |span| line_of(&text, span.start)),
-        message: error.message().to_owned(),
-    })
 }
 
 fn string_list(value: Option<&Value>) -> Vec<String> {
@@ -168,5 +159,6 @@ fn package(
         kind: PackageKind::Cargo,
         manifest_version,
         dependencies,
+        fixed_group: None,
     }))
 }

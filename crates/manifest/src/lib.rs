@@ -1,10 +1,19 @@
 //! Manifest formats: find the packages of a repository, their manifest versions and their
 //! internal dependencies, without configuration.
 //!
-//! Supported so far: npm/yarn workspaces (`package.json` `workspaces`, as an array or as
-//! `{"packages": [...]}`, `!` exclusions) and Cargo workspaces (`members` globs, `exclude`,
-//! `version.workspace = true`, `workspace = true` dependencies, path dependencies of every
-//! kind). A repository that is a single npm or Cargo package is one package at `.`.
+//! - npm, yarn and pnpm workspaces (`package.json` `workspaces` as an array or as
+//!   `{"packages": [...]}`, `pnpm-workspace.yaml`, `!` exclusions) and lerna (`lerna.json`
+//!   `packages`; a `version` other than `independent` puts every package in one fixed group);
+//! - Cargo workspaces (`members` globs, `exclude`, `version.workspace = true`,
+//!   `workspace = true` dependencies, path dependencies of every kind);
+//! - Helm charts: any folder with a `Chart.yaml`; dependencies with a `file://` repository
+//!   are internal;
+//! - Python projects: `pyproject.toml` with PEP 621 `[project]` or Poetry's `[tool.poetry]`
+//!   (names compared PEP 503-normalized, PEP 440 versions read as SemVer).
+//!
+//! A repository that is a single npm or Cargo package is one package at `.`. Internal
+//! dependencies are matched by name within one ecosystem: an npm package never depends on
+//! a chart.
 //!
 //! It reads files; it never writes them (editing manifests in place is the release step's job).
 //!
@@ -17,19 +26,68 @@
 //! ```
 
 mod cargo;
+mod helm;
 mod npm;
+mod python;
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use verso_core::plan::Dependency;
 use verso_core::semver::Version;
 
+pub use npm::LERNA_GROUP;
+pub use python::pep440_to_semver;
+
 /// The ecosystem of a package.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PackageKind {
     Npm,
     Cargo,
+    Helm,
+    Python,
+    /// Declared in configuration only: a folder with a version and tags.
+    Generic,
+}
+
+impl PackageKind {
+    pub const ALL: [PackageKind; 5] = [
+        PackageKind::Npm,
+        PackageKind::Cargo,
+        PackageKind::Helm,
+        PackageKind::Python,
+        PackageKind::Generic,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackageKind::Npm => "npm",
+            PackageKind::Cargo => "cargo",
+            PackageKind::Helm => "helm",
+            PackageKind::Python => "python",
+            PackageKind::Generic => "generic",
+        }
+    }
+}
+
+impl std::fmt::Display for PackageKind {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PackageKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        PackageKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+            .ok_or_else(|| {
+                format!(
+                    "unknown package kind `{text}`: expected npm, cargo, helm, python or generic"
+                )
+            })
+    }
 }
 
 /// One package found in the repository.
@@ -41,8 +99,10 @@ pub struct Package {
     pub kind: PackageKind,
     /// The version written in the manifest, if any.
     pub manifest_version: Option<Version>,
-    /// Dependencies on other packages of the same repository.
+    /// Dependencies on other packages of the same repository and ecosystem.
     pub dependencies: Vec<Dependency>,
+    /// The fixed group the manifests put the package in (lerna's fixed mode).
+    pub fixed_group: Option<String>,
 }
 
 /// Why the packages cannot be read.
@@ -71,22 +131,133 @@ pub enum Error {
     Invalid { path: PathBuf, message: String },
 }
 
-/// Finds every package under `root`. Only dependencies on packages of the repository are
-/// kept.
+/// Finds every package under `root`, sorted by path. Only dependencies on packages of the
+/// same ecosystem in the repository are kept.
 pub fn discover(root: &Path) -> Result<Vec<Package>, Error> {
     let mut packages = npm::discover(root)?;
     packages.extend(cargo::discover(root)?);
-    let names: HashSet<String> = packages
+    let mut charts = Vec::new();
+    let mut projects = Vec::new();
+    scan(root, "", 0, &mut charts, &mut projects)?;
+    for directory in charts {
+        packages.push(helm::package(root, &directory)?);
+    }
+    for directory in projects {
+        packages.extend(python::package(root, &directory)?);
+    }
+    resolve_internal(&mut packages);
+    packages.sort_by(|left, right| {
+        (&left.path, left.kind, &left.name).cmp(&(&right.path, right.kind, &right.name))
+    });
+    Ok(packages)
+}
+
+/// Keeps the dependencies on packages of the same ecosystem in the repository; Python
+/// names are matched PEP 503-normalized and rewritten to the name the project declares.
+pub fn resolve_internal(packages: &mut [Package]) {
+    let key = |kind: PackageKind, name: &str| match kind {
+        PackageKind::Python => (kind, python::normalize(name)),
+        _ => (kind, name.to_owned()),
+    };
+    let names: std::collections::HashMap<(PackageKind, String), String> = packages
         .iter()
-        .map(|package| package.name.clone())
+        .map(|package| (key(package.kind, &package.name), package.name.clone()))
         .collect();
-    for package in &mut packages {
-        package.dependencies.retain(|dependency| {
-            names.contains(&dependency.name) && dependency.name != package.name
+    for package in packages {
+        let (kind, own) = (package.kind, package.name.clone());
+        package.dependencies.retain_mut(|dependency| {
+            match names.get(&key(kind, &dependency.name)) {
+                Some(name) if *name != own => {
+                    dependency.name.clone_from(name);
+                    true
+                }
+                _ => false,
+            }
         });
     }
-    packages.sort_by(|left, right| left.path.cmp(&right.path).then(left.name.cmp(&right.name)));
-    Ok(packages)
+}
+
+/// Folders never searched for charts and Python projects: dependencies, build output,
+/// virtual environments.
+const SKIPPED: [&str; 5] = [
+    "node_modules",
+    "target",
+    "__pycache__",
+    "venv",
+    "site-packages",
+];
+
+/// How deep the search for charts and Python projects goes.
+const MAX_DEPTH: usize = 12;
+
+/// Collects the folders under `root` that hold a `Chart.yaml` or a `pyproject.toml`.
+/// Hidden folders and [`SKIPPED`] ones are not entered; symbolic links are not followed.
+fn scan(
+    root: &Path,
+    relative: &str,
+    depth: usize,
+    charts: &mut Vec<String>,
+    projects: &mut Vec<String>,
+) -> Result<(), Error> {
+    let directory = if relative.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(relative)
+    };
+    let entries = std::fs::read_dir(&directory).map_err(|source| Error::Read {
+        path: directory.clone(),
+        source,
+    })?;
+    let mut subdirectories = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        let here = if relative.is_empty() { "." } else { relative };
+        if file_type.is_file() && name == helm::MANIFEST {
+            charts.push(here.to_owned());
+        } else if file_type.is_file() && name == python::MANIFEST {
+            projects.push(here.to_owned());
+        } else if file_type.is_dir() && !name.starts_with('.') && !SKIPPED.contains(&name) {
+            subdirectories.push(name.to_owned());
+        }
+    }
+    if depth < MAX_DEPTH {
+        for name in subdirectories {
+            let child = if relative.is_empty() {
+                name
+            } else {
+                format!("{relative}/{name}")
+            };
+            scan(root, &child, depth + 1, charts, projects)?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads a YAML file into `T`; a syntax error names the line.
+pub(crate) fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Error> {
+    let text = read(path)?;
+    serde_saphyr::from_str(&text).map_err(|error| Error::Malformed {
+        path: path.to_path_buf(),
+        line: error
+            .location()
+            .map_or(1, |location| usize::try_from(location.line()).unwrap_or(1)),
+        message: error.to_string(),
+    })
+}
+
+/// Reads a TOML file; a syntax error names the line.
+pub(crate) fn parse_toml(path: &Path) -> Result<toml::Table, Error> {
+    let text = read(path)?;
+    text.parse::<toml::Table>()
+        .map_err(|error| Error::Malformed {
+            path: path.to_path_buf(),
+            line: error.span().map_or(1, |span| line_of(&text, span.start)),
+            message: error.message().to_owned(),
+        })
 }
 
 pub(crate) fn read(path: &Path) -> Result<String, Error> {

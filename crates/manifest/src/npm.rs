@@ -1,4 +1,5 @@
-//! npm and yarn workspaces: `package.json`.
+//! npm, yarn and pnpm workspaces and lerna: `package.json`, `pnpm-workspace.yaml`,
+//! `lerna.json`.
 
 use std::path::Path;
 
@@ -6,9 +7,26 @@ use serde_json::Value;
 use verso_core::plan::{Dependency, DependencyKind, SpecStyle};
 use verso_core::semver::Version;
 
-use crate::{expand, read, Error, Package, PackageKind};
+use crate::{expand, read, read_yaml, Error, Package, PackageKind};
 
 const MANIFEST: &str = "package.json";
+
+/// The fixed group of a lerna repository whose `version` is not `independent`.
+pub const LERNA_GROUP: &str = "lerna";
+
+#[derive(serde::Deserialize)]
+struct PnpmWorkspace {
+    #[serde(default)]
+    packages: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Lerna {
+    #[serde(default)]
+    packages: Option<Vec<String>>,
+    #[serde(default)]
+    version: Option<String>,
+}
 
 /// Dependency sections and the kind each one declares.
 const SECTIONS: [(&str, DependencyKind); 4] = [
@@ -20,11 +38,12 @@ const SECTIONS: [(&str, DependencyKind); 4] = [
 
 pub(crate) fn discover(root: &Path) -> Result<Vec<Package>, Error> {
     let manifest = root.join(MANIFEST);
-    if !manifest.is_file() {
-        return Ok(Vec::new());
-    }
-    let json = parse(&manifest)?;
-    let patterns: Vec<String> = match json.get("workspaces") {
+    let json = if manifest.is_file() {
+        Some(parse(&manifest)?)
+    } else {
+        None
+    };
+    let workspaces: Vec<String> = match json.as_ref().and_then(|json| json.get("workspaces")) {
         Some(Value::Array(items)) => strings(items),
         Some(Value::Object(object)) => match object.get("packages") {
             Some(Value::Array(items)) => strings(items),
@@ -32,15 +51,59 @@ pub(crate) fn discover(root: &Path) -> Result<Vec<Package>, Error> {
         },
         _ => Vec::new(),
     };
-    if patterns.is_empty() {
+    // Each source of patterns with the file it comes from, for error messages.
+    let mut sources: Vec<(std::path::PathBuf, Vec<String>)> = Vec::new();
+    if !workspaces.is_empty() {
+        sources.push((manifest.clone(), workspaces.clone()));
+    }
+    let pnpm = root.join("pnpm-workspace.yaml");
+    if pnpm.is_file() {
+        let workspace: PnpmWorkspace = read_yaml(&pnpm)?;
+        sources.push((pnpm, workspace.packages));
+    }
+    let lerna_path = root.join("lerna.json");
+    let mut fixed = false;
+    if lerna_path.is_file() {
+        let lerna: Lerna =
+            serde_json::from_str(&read(&lerna_path)?).map_err(|error| Error::Malformed {
+                path: lerna_path.clone(),
+                line: error.line(),
+                message: error.to_string(),
+            })?;
+        fixed = lerna
+            .version
+            .as_deref()
+            .is_some_and(|version| version != "independent");
+        match lerna.packages {
+            Some(patterns) => sources.push((lerna_path, patterns)),
+            // lerna falls back to the workspaces, then to `packages/*`.
+            None if sources.is_empty() => {
+                sources.push((lerna_path, vec!["packages/*".to_owned()]));
+            }
+            None => {}
+        }
+    }
+    if sources.is_empty() {
         // A single package, unless the root is only a private workspace shell.
+        let Some(json) = json else {
+            return Ok(Vec::new());
+        };
         return Ok(package(&json, &manifest, ".")?.into_iter().collect());
     }
+    let mut paths = Vec::new();
+    for (file, patterns) in &sources {
+        paths.extend(expand(root, file, patterns, &[], MANIFEST)?);
+    }
+    paths.sort();
+    paths.dedup();
     let mut packages = Vec::new();
-    for path in expand(root, &manifest, &patterns, &[], MANIFEST)? {
+    for path in paths {
         let member_manifest = root.join(&path).join(MANIFEST);
         let member = parse(&member_manifest)?;
-        if let Some(found) = package(&member, &member_manifest, &path)? {
+        if let Some(mut found) = package(&member, &member_manifest, &path)? {
+            if fixed {
+                found.fixed_group = Some(LERNA_GROUP.to_owned());
+            }
             packages.push(found);
         }
     }
@@ -91,5 +154,6 @@ fn package(json: &Value, manifest: &Path, path: &str) -> Result<Option<Package>,
         kind: PackageKind::Npm,
         manifest_version,
         dependencies,
+        fixed_group: None,
     }))
 }

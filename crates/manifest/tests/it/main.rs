@@ -246,3 +246,216 @@ fn malformed_manifests_name_file_and_line() {
         "{error}"
     );
 }
+
+fn names(packages: &[Package]) -> Vec<(&str, &str, PackageKind)> {
+    packages
+        .iter()
+        .map(|package| (package.name.as_str(), package.path.as_str(), package.kind))
+        .collect()
+}
+
+#[test]
+fn pnpm_workspace_with_exclusions() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let root = root.path();
+    write(root, "package.json", r#"{"name": "root", "private": true}"#);
+    write(
+        root,
+        "pnpm-workspace.yaml",
+        "# the apps and libs\npackages:\n  - 'apps/*'\n  - \"libs/**\"\n  - '!**/fixtures/**'\n",
+    );
+    write(
+        root,
+        "apps/web/package.json",
+        r#"{"name": "web", "version": "2.0.0", "dependencies": {"ui": "workspace:^"}}"#,
+    );
+    write(
+        root,
+        "libs/ui/package.json",
+        r#"{"name": "ui", "version": "1.4.0"}"#,
+    );
+    write(
+        root,
+        "libs/ui/fixtures/demo/package.json",
+        r#"{"name": "demo", "version": "0.0.1"}"#,
+    );
+    let packages = discover(root).expect("discovers");
+    assert_eq!(
+        names(&packages),
+        [
+            ("web", "apps/web", PackageKind::Npm),
+            ("ui", "libs/ui", PackageKind::Npm)
+        ]
+    );
+    assert_eq!(
+        declared(&packages[0]),
+        [("ui", DependencyKind::Runtime, "workspace:^")]
+    );
+}
+
+#[test]
+fn lerna_fixed_mode_is_one_group_and_independent_mode_is_not() {
+    for (version, group) in [("\"3.1.0\"", Some("lerna")), ("\"independent\"", None)] {
+        let root = tempfile::tempdir().expect("temp dir");
+        let root = root.path();
+        write(root, "package.json", r#"{"name": "root", "private": true}"#);
+        write(
+            root,
+            "lerna.json",
+            &format!(r#"{{"version": {version}, "packages": ["modules/*"]}}"#),
+        );
+        write(
+            root,
+            "modules/a/package.json",
+            r#"{"name": "a", "version": "3.1.0"}"#,
+        );
+        write(
+            root,
+            "modules/b/package.json",
+            r#"{"name": "b", "version": "3.1.0"}"#,
+        );
+        let packages = discover(root).expect("discovers");
+        assert_eq!(packages.len(), 2);
+        for package in &packages {
+            assert_eq!(package.fixed_group.as_deref(), group, "{version}");
+        }
+    }
+    // Without `packages`, lerna reads `packages/*`.
+    let root = tempfile::tempdir().expect("temp dir");
+    write(root.path(), "lerna.json", r#"{"version": "independent"}"#);
+    write(
+        root.path(),
+        "packages/x/package.json",
+        r#"{"name": "x", "version": "1.0.0"}"#,
+    );
+    assert_eq!(
+        names(&discover(root.path()).expect("discovers")),
+        [("x", "packages/x", PackageKind::Npm)]
+    );
+}
+
+#[test]
+fn helm_charts_anywhere_with_file_dependencies() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let root = root.path();
+    write(
+        root,
+        "deploy/umbrella/Chart.yaml",
+        "apiVersion: v2\nname: umbrella\nversion: 2.3.0\ndependencies:\n  - name: api\n    version: \"~1.2\"\n    repository: file://../../services/api/chart\n  - name: redis\n    version: 18.x\n    repository: https://charts.bitnami.com/bitnami\n",
+    );
+    write(
+        root,
+        "services/api/chart/Chart.yaml",
+        "apiVersion: v2\nname: api\nversion: 1.2.4\nappVersion: \"1.2.4\"\n",
+    );
+    write(
+        root,
+        "services/api/package.json",
+        r#"{"name": "api", "version": "1.2.4"}"#,
+    );
+    // Charts vendored by an installed dependency are not packages of the repository.
+    write(
+        root,
+        "node_modules/x/Chart.yaml",
+        "apiVersion: v2\nname: x\nversion: 1.0.0\n",
+    );
+    write(
+        root,
+        ".cache/y/Chart.yaml",
+        "apiVersion: v2\nname: y\nversion: 1.0.0\n",
+    );
+    let packages = discover(root).expect("discovers");
+    assert_eq!(
+        names(&packages),
+        [
+            ("umbrella", "deploy/umbrella", PackageKind::Helm),
+            ("api", "services/api/chart", PackageKind::Helm),
+        ]
+    );
+    // The npm package `api` at the root is not a dependency of the chart: only charts are.
+    assert_eq!(
+        declared(&packages[0]),
+        [("api", DependencyKind::Runtime, "~1.2")]
+    );
+}
+
+#[test]
+fn python_projects_pep621_and_poetry() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let root = root.path();
+    write(root, "pyproject.toml", "[tool.black]\nline-length = 100\n");
+    write(
+        root,
+        "py/core/pyproject.toml",
+        "[project]\nname = \"Acme_Core\"\nversion = \"1.4rc2\"\n",
+    );
+    write(
+        root,
+        "py/cli/pyproject.toml",
+        "[project]\nname = \"acme-cli\"\nversion = \"0.3.0\"\ndependencies = [\"acme-core>=1.3,<2 ; python_version > '3.9'\", \"click>=8\"]\n[project.optional-dependencies]\nplugins = [\"acme.plugins\"]\n",
+    );
+    write(
+        root,
+        "py/plugins/pyproject.toml",
+        "[tool.poetry]\nname = \"acme-plugins\"\nversion = \"2.0.0\"\n[tool.poetry.dependencies]\npython = \"^3.10\"\nacme-core = { version = \"^1.3\", path = \"../core\" }\n[tool.poetry.group.test.dependencies]\nacme-cli = \"^0.3\"\n",
+    );
+    let packages = discover(root).expect("discovers");
+    assert_eq!(
+        names(&packages),
+        [
+            ("acme-cli", "py/cli", PackageKind::Python),
+            ("Acme_Core", "py/core", PackageKind::Python),
+            ("acme-plugins", "py/plugins", PackageKind::Python),
+        ]
+    );
+    assert_eq!(
+        packages[1]
+            .manifest_version
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("1.4.0-rc.2")
+    );
+    assert_eq!(
+        declared(&packages[0]),
+        [
+            ("Acme_Core", DependencyKind::Runtime, ">=1.3,<2"),
+            ("acme-plugins", DependencyKind::Optional, ""),
+        ]
+    );
+    assert_eq!(
+        declared(&packages[2]),
+        [
+            ("Acme_Core", DependencyKind::Runtime, "^1.3"),
+            ("acme-cli", DependencyKind::Dev, "^0.3"),
+        ]
+    );
+}
+
+#[test]
+fn malformed_yaml_names_file_and_line() {
+    let root = tempfile::tempdir().expect("temp dir");
+    write(
+        root.path(),
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: api\nversion: [1.0\n",
+    );
+    let error = discover(root.path()).expect_err("malformed");
+    match &error {
+        Error::Malformed { path, line, .. } => {
+            assert!(path.ends_with("chart/Chart.yaml"), "{error}");
+            assert_eq!(*line, 3, "{error}");
+        }
+        other => panic!("unexpected error {other:?}"),
+    }
+    write(
+        root.path(),
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: api\nversion: one\n",
+    );
+    let error = discover(root.path()).expect_err("invalid version");
+    assert!(
+        error.to_string().contains("not a SemVer 2 version"),
+        "{error}"
+    );
+}
