@@ -30,8 +30,14 @@ pub(crate) struct GlobalArgs {
 pub(crate) enum Command {
     /// Print the next version of the package, from the commits since its last release.
     Next(NextArgs),
-    /// Explain the next version: the tag found, each commit and its level, the rule applied.
-    Explain(NextArgs),
+    /// Explain a next version: the tag found, each commit and its level, the rule applied,
+    /// and for a package of a monorepo the dependency edge that forced it.
+    Explain(ExplainArgs),
+    /// Plan the release of every package: current → next version, bump and why, in
+    /// dependency order.
+    Plan(PlanArgs),
+    /// List the packages changed since their last release.
+    Changed(PlanArgs),
     /// Parse, compare, increment and match SemVer versions (node-semver semantics).
     #[command(subcommand)]
     Semver(SemverCommand),
@@ -76,6 +82,25 @@ pub(crate) struct NextArgs {
     /// The first version when no release tag exists [default: 0.1.0].
     #[arg(long, value_name = "VERSION")]
     pub(crate) initial_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ExplainArgs {
+    /// A package of the repository (see `verso plan`); without it, the repository (or
+    /// `--path`) is explained as one package.
+    pub(crate) package: Option<String>,
+    #[command(flatten)]
+    pub(crate) next: NextArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct PlanArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Prerelease channel (`alpha`, `beta`, `rc`, ...); `stable` for none.
+    #[arg(long, env = env::VERSO_CHANNEL, value_name = "CHANNEL")]
+    pub(crate) channel: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context as _};
 use serde::Deserialize;
 use toml::Spanned;
-use verso_core::bump::{BumpRules, Level};
+use verso_core::bump::{Bump, BumpRules, Level};
 use verso_core::next_version::{validate_channel, InitialDevelopment};
+use verso_core::plan::{DependencyKind, Propagation};
 use verso_core::semver::Version;
 use verso_core::tag_template::TagTemplate;
+use verso_git::Glob;
+use verso_manifest::PackageKind;
 
 /// The file name looked up at the repository root.
 pub(crate) const FILE_NAME: &str = "verso.toml";
@@ -41,6 +44,102 @@ struct ConfigFile {
     /// `fail` (the release is refused while such a commit is unreleased).
     #[serde(default)]
     rules: BTreeMap<String, Spanned<String>>,
+    /// Root paths (globs) whose changes count for chosen packages:
+    /// `"proto/**" = ["api", "worker"]`.
+    #[serde(default)]
+    shared_paths: BTreeMap<String, Spanned<Vec<String>>>,
+    /// How a release of a package bumps its internal dependents.
+    propagation: Option<Spanned<PropagationFile>>,
+    /// Packages to add, or to change where discovery found them.
+    #[serde(default, rename = "package")]
+    packages: Vec<Spanned<PackageFile>>,
+    /// Fixed groups: one version and one tag for all their members.
+    #[serde(default)]
+    groups: BTreeMap<String, Spanned<GroupFile>>,
+}
+
+/// `[propagation]`: a bump level per dependency kind.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PropagationFile {
+    runtime: Option<String>,
+    dev: Option<String>,
+    peer: Option<String>,
+    optional: Option<String>,
+    build: Option<String>,
+    /// Leave a dependent alone when its declared spec still accepts the new version.
+    #[serde(default)]
+    only_when_out_of_range: bool,
+}
+
+/// One `[[package]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackageFile {
+    /// The package's folder, relative to the repository root.
+    path: String,
+    name: Option<String>,
+    kind: Option<String>,
+    tag_template: Option<String>,
+    /// Globs (relative to `path`) of the files whose changes count; default: all.
+    #[serde(default)]
+    include: Vec<String>,
+    /// Globs (relative to `path`) of the files whose changes never count.
+    #[serde(default)]
+    exclude: Vec<String>,
+    /// Files the release writes the version into, besides the manifest.
+    #[serde(default)]
+    versioned_files: Vec<String>,
+    /// The fixed group the package belongs to.
+    group: Option<String>,
+    /// Leave a discovered package out of releases.
+    #[serde(default)]
+    skip: bool,
+}
+
+/// One `[groups.<name>]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupFile {
+    /// Member package names (members can also name the group with `group = ...`).
+    #[serde(default)]
+    packages: Vec<String>,
+    /// Default `v{version}` when the group holds every package, else `{group}-v{version}`.
+    tag_template: Option<String>,
+}
+
+/// A `[[package]]` entry, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct PackageConfig {
+    pub(crate) path: String,
+    pub(crate) name: Option<String>,
+    pub(crate) kind: Option<PackageKind>,
+    pub(crate) tag_template: Option<TagTemplate>,
+    pub(crate) include: Vec<Glob>,
+    pub(crate) exclude: Vec<Glob>,
+    pub(crate) versioned_files: Vec<String>,
+    pub(crate) group: Option<String>,
+    pub(crate) skip: bool,
+    /// Where it is written, for messages.
+    pub(crate) line: usize,
+}
+
+/// A `[groups.<name>]` entry, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupConfig {
+    pub(crate) name: String,
+    pub(crate) packages: Vec<String>,
+    /// `{group}` already replaced by `{name}`, which the group's name fills.
+    pub(crate) tag_template: Option<TagTemplate>,
+    pub(crate) line: usize,
+}
+
+/// A `shared_paths` entry, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedPath {
+    pub(crate) pattern: String,
+    pub(crate) packages: Vec<String>,
+    pub(crate) line: usize,
 }
 
 /// `verso.toml`, checked.
@@ -55,6 +154,10 @@ pub(crate) struct Config {
     /// `(branch pattern, channel)` in file order.
     pub(crate) branches: Vec<(String, Channel)>,
     pub(crate) rules: BumpRules,
+    pub(crate) packages: Vec<PackageConfig>,
+    pub(crate) groups: Vec<GroupConfig>,
+    pub(crate) propagation: Propagation,
+    pub(crate) shared_paths: Vec<SharedPath>,
 }
 
 /// A channel setting: the stable channel or a prerelease identifier.
@@ -174,6 +277,54 @@ impl Config {
                 .insert(key, parsed)
                 .with_context(|| at(&format!("rules.\"{key}\""), level))?;
         }
+        if let Some(propagation) = &file.propagation {
+            let line = line_of(text, propagation.span().start);
+            let declared = propagation.get_ref();
+            let kinds = [
+                (DependencyKind::Runtime, &declared.runtime),
+                (DependencyKind::Dev, &declared.dev),
+                (DependencyKind::Peer, &declared.peer),
+                (DependencyKind::Optional, &declared.optional),
+                (DependencyKind::Build, &declared.build),
+            ];
+            for (kind, level) in kinds {
+                if let Some(level) = level {
+                    let bump = parse_bump(level)
+                        .with_context(|| format!("line {line}: invalid `propagation.{kind}`"))?;
+                    config.propagation.policy.insert(kind, bump);
+                }
+            }
+            config.propagation.only_when_out_of_range = declared.only_when_out_of_range;
+        }
+        for entry in &file.packages {
+            config.packages.push(package_config(entry, text)?);
+        }
+        for (name, entry) in &file.groups {
+            let line = line_of(text, entry.span().start);
+            let group = entry.get_ref();
+            let tag_template = group
+                .tag_template
+                .as_deref()
+                .map(|template| template.replace("{group}", "{name}").parse())
+                .transpose()
+                .with_context(|| format!("line {line}: invalid `groups.{name}.tag_template`"))?;
+            config.groups.push(GroupConfig {
+                name: name.clone(),
+                packages: group.packages.clone(),
+                tag_template,
+                line,
+            });
+        }
+        for (pattern, packages) in &file.shared_paths {
+            let line = line_of(text, packages.span().start);
+            Glob::new(pattern)
+                .with_context(|| format!("line {line}: invalid `shared_paths.\"{pattern}\"`"))?;
+            config.shared_paths.push(SharedPath {
+                pattern: pattern.clone(),
+                packages: packages.get_ref().clone(),
+                line,
+            });
+        }
         Ok(config)
     }
 
@@ -193,6 +344,60 @@ impl Config {
         }
         self.channel.clone()
     }
+}
+
+/// A propagation level: `major`, `minor`, `patch` or `none`.
+fn parse_bump(text: &str) -> anyhow::Result<Bump> {
+    match text.parse::<Level>()? {
+        Level::Bump(bump) => Ok(bump),
+        Level::Fail => Err(anyhow!(
+            "`fail` is a commit rule, not a propagation level: use major, minor, patch or none"
+        )),
+    }
+}
+
+fn package_config(entry: &Spanned<PackageFile>, text: &str) -> anyhow::Result<PackageConfig> {
+    let line = line_of(text, entry.span().start);
+    let declared = entry.get_ref();
+    let at = |key: &str| {
+        format!(
+            "line {line}: invalid `package.{key}` (package at `{}`)",
+            declared.path
+        )
+    };
+    let globs = |patterns: &[String], key: &str| -> anyhow::Result<Vec<Glob>> {
+        patterns
+            .iter()
+            .map(|pattern| Glob::new(pattern).with_context(|| at(key)))
+            .collect()
+    };
+    let kind = declared
+        .kind
+        .as_deref()
+        .map(|kind| {
+            kind.parse::<PackageKind>()
+                .map_err(|message| anyhow!(message))
+        })
+        .transpose()
+        .with_context(|| at("kind"))?;
+    let tag_template = declared
+        .tag_template
+        .as_deref()
+        .map(str::parse::<TagTemplate>)
+        .transpose()
+        .with_context(|| at("tag_template"))?;
+    Ok(PackageConfig {
+        path: verso_git::PathFilter::new(&declared.path).path,
+        name: declared.name.clone(),
+        kind,
+        tag_template,
+        include: globs(&declared.include, "include")?,
+        exclude: globs(&declared.exclude, "exclude")?,
+        versioned_files: declared.versioned_files.clone(),
+        group: declared.group.clone(),
+        skip: declared.skip,
+        line,
+    })
 }
 
 /// 1-based line of a byte offset.

@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod env;
 mod report;
+mod workspace;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();

@@ -56,7 +56,13 @@ impl History {
     /// Classifies `commits` (newest first). A revert whose target is in the range cancels
     /// both; a revert of a commit outside the range (already released) keeps its own level.
     pub fn classify(commits: Vec<RangeCommit>, rules: &BumpRules) -> History {
-        let mut classified = classify_each(commits, rules);
+        History::from_classified(classify_commits(commits, rules))
+    }
+
+    /// Pairs reverts and takes the highest bump of commits already classified one by one
+    /// (newest first): a monorepo classifies each commit once, then builds one history per
+    /// package from the commits that touch it.
+    pub fn from_classified(mut classified: Vec<ClassifiedCommit>) -> History {
         let index_by_id: HashMap<&str, usize> = classified
             .iter()
             .enumerate()
@@ -136,9 +142,10 @@ impl History {
 /// Below this many commits, splitting the work across threads costs more than it saves.
 const PARALLEL_THRESHOLD: usize = 4096;
 
-/// Parses and classifies every commit, on several threads for long histories: each commit is
-/// independent, and this is the costliest step after reading the objects.
-fn classify_each(commits: Vec<RangeCommit>, rules: &BumpRules) -> Vec<ClassifiedCommit> {
+/// Parses and classifies every commit on its own (no revert pairing), on several threads
+/// for long histories: each commit is independent, and this is the costliest step after
+/// reading the objects.
+pub fn classify_commits(commits: Vec<RangeCommit>, rules: &BumpRules) -> Vec<ClassifiedCommit> {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(4);

@@ -53,6 +53,12 @@ impl Glob {
         self.pattern.as_str()
     }
 
+    /// Matches only entries at the top of the filter's directory (`/Cargo.lock`), so a
+    /// changed subdirectory can be judged without reading it.
+    fn top_level_only(&self) -> bool {
+        self.anchored && !self.pattern.as_str().contains('/')
+    }
+
     fn matches(&self, relative: &str) -> bool {
         if self.anchored {
             self.pattern.matches_with(relative, MATCH)
@@ -95,6 +101,18 @@ impl PathFilter {
         self.skip
             .binary_search_by(|skipped| skipped.as_str().cmp(relative))
             .is_ok()
+    }
+
+    /// Whether any change inside the directory `relative` counts, without looking: no
+    /// include globs, no exclude glob that could reach inside, nothing skipped below it.
+    fn counts_all_inside(&self, relative: &str) -> bool {
+        self.include.is_empty()
+            && self.exclude.iter().all(Glob::top_level_only)
+            && !self.skip.iter().any(|skipped| {
+                skipped
+                    .strip_prefix(relative)
+                    .is_some_and(|rest| rest.starts_with('/'))
+            })
     }
 }
 
@@ -280,9 +298,11 @@ impl<'a> TreeReader<'a> {
                 false
             } else {
                 let is_file = |side: Side| side.is_some_and(|(_, is_tree)| !is_tree);
+                let is_tree = tree_of(ours).is_some() || tree_of(theirs).is_some();
                 ((is_file(ours) || is_file(theirs)) && filter.counts(prefix))
-                    || ((tree_of(ours).is_some() || tree_of(theirs).is_some())
-                        && self.diff_counts(filter, tree_of(ours), tree_of(theirs), prefix)?)
+                    || (is_tree
+                        && (filter.counts_all_inside(prefix)
+                            || self.diff_counts(filter, tree_of(ours), tree_of(theirs), prefix)?))
             };
             prefix.truncate(length);
             if counts {

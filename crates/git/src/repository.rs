@@ -44,6 +44,9 @@ pub enum Error {
     Shallow(#[source] BoxError),
 }
 
+/// git's own default for `core.deltaBaseCacheLimit`.
+const DELTA_BASE_CACHE_LIMIT: &str = "16m";
+
 /// An open git repository.
 pub struct Repository {
     pub(crate) repo: gix::Repository,
@@ -62,10 +65,26 @@ impl Repository {
     /// Opens the repository that contains `directory`.
     pub fn discover(directory: impl AsRef<Path>) -> Result<Self, Error> {
         let directory = directory.as_ref();
-        let repo = gix::discover(directory).map_err(|source| Error::NotARepository {
+        let mut repo = gix::discover(directory).map_err(|source| Error::NotARepository {
             path: directory.to_path_buf(),
             source: Box::new(source),
         })?;
+        // Trees of consecutive commits are deltas of one another: without a memory-capped
+        // delta-base cache, walking their trees inflates the same bases again and again. A
+        // limit the repository sets itself is kept.
+        if repo
+            .config_snapshot()
+            .integer("core.deltaBaseCacheLimit")
+            .is_none()
+        {
+            let mut config = repo.config_snapshot_mut();
+            let _ = config.set_value(
+                &gix::config::tree::Core::DELTA_BASE_CACHE_LIMIT,
+                DELTA_BASE_CACHE_LIMIT,
+            );
+            // On error the default cache stays: slower, never wrong.
+            let _ = config.commit();
+        }
         Ok(Repository { repo })
     }
 

@@ -435,11 +435,12 @@ impl Repository {
             return Ok(());
         }
         let trie = Trie::new(paths);
+        let oldest_first = !paths.is_empty() && self.bases_are_older(jobs);
         let threads = std::thread::available_parallelism()
             .map_or(1, usize::from)
             .min(4);
         if work < PARALLEL_THRESHOLD || threads < 2 {
-            let results = finish_chunk(&self.repo, jobs, &trie, paths)?;
+            let results = finish_chunk(&self.repo, jobs, &trie, paths, oldest_first)?;
             store(commits, results);
             return Ok(());
         }
@@ -452,7 +453,7 @@ impl Repository {
                     let (shared, trie) = (&shared, &trie);
                     scope.spawn(move || {
                         let repo = shared.to_thread_local();
-                        finish_chunk(&repo, chunk, trie, paths)
+                        finish_chunk(&repo, chunk, trie, paths, oldest_first)
                     })
                 })
                 .collect();
@@ -470,18 +471,62 @@ impl Repository {
     }
 }
 
+impl Repository {
+    /// Whether the pack stores newer trees as deltas of older ones, so that reading oldest
+    /// first finds each delta's base already decoded and cached (packs written by
+    /// `git fast-import` and kept by `git gc`, or grown by pushes). `git repack -f` makes
+    /// the newest objects the bases, and newest first is right there. A base always comes
+    /// before its deltas in a pack, so a few commits whose tree lies after their parent's
+    /// tell.
+    fn bases_are_older(&self, jobs: &[Job]) -> bool {
+        use gix::odb::pack::Find as _;
+        let mut buffer = Vec::new();
+        // Pack locations are only handed out by a handle that keeps its packs mapped.
+        let mut objects = self.repo.objects.clone();
+        objects.prevent_pack_unload();
+        let mut locate = |id: ObjectId| objects.location_by_oid(&id, &mut buffer).ok().flatten();
+        let step = (jobs.len() / SAMPLES).max(1);
+        let (mut older, mut newer) = (0, 0);
+        for job in jobs.iter().step_by(step).take(SAMPLES) {
+            let Some(parent) = job.parent_tree else {
+                continue;
+            };
+            if let (Some(own), Some(parent)) = (locate(job.tree), locate(parent)) {
+                if own.pack_id == parent.pack_id {
+                    if own.pack_offset > parent.pack_offset {
+                        older += 1;
+                    } else {
+                        newer += 1;
+                    }
+                }
+            }
+        }
+        older > newer
+    }
+}
+
+/// How many commits [`Repository::bases_are_older`] looks at.
+const SAMPLES: usize = 16;
+
 /// The message (if it had to be read) and touched paths of one commit.
 type Finished = (Option<String>, Vec<u32>);
 
+/// Reads one thread's share of the jobs, in the order that suits the pack's deltas.
 fn finish_chunk(
     repo: &gix::Repository,
     jobs: &[Job],
     trie: &Trie,
     paths: &[PathFilter],
+    oldest_first: bool,
 ) -> Result<Vec<Finished>, Error> {
     let mut buffer = Vec::new();
     let mut trees = TreeReader::new(repo);
-    jobs.iter()
+    let order: Box<dyn Iterator<Item = &Job>> = if oldest_first {
+        Box::new(jobs.iter().rev())
+    } else {
+        Box::new(jobs.iter())
+    };
+    let mut results = order
         .map(|job| {
             let message = if job.needs_message {
                 Some(read_message(repo, job.id, &mut buffer)?)
@@ -495,7 +540,11 @@ fn finish_chunk(
             };
             Ok((message, touched))
         })
-        .collect()
+        .collect::<Result<Vec<Finished>, Error>>()?;
+    if oldest_first {
+        results.reverse();
+    }
+    Ok(results)
 }
 
 fn store(commits: &mut [WalkedCommit], results: Vec<Finished>) {

@@ -47,6 +47,12 @@ pub(crate) fn discover(root: &Path) -> Result<Vec<Package>, Error> {
     Ok(packages)
 }
 
+/// The crate whose `Cargo.toml` is in `directory`, outside any workspace.
+pub(crate) fn single(root: &Path, directory: &str) -> Result<Option<Package>, Error> {
+    let manifest = root.join(directory).join(MANIFEST);
+    package(&parse(&manifest)?, &manifest, directory, None)
+}
+
 fn string_list(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(Value::as_array)

@@ -134,6 +134,11 @@ pub enum Error {
 /// Finds every package under `root`, sorted by path. Only dependencies on packages of the
 /// same ecosystem in the repository are kept.
 pub fn discover(root: &Path) -> Result<Vec<Package>, Error> {
+    // Globs give paths under the root as written; an absolute root makes them comparable.
+    let root = &std::fs::canonicalize(root).map_err(|source| Error::Read {
+        path: root.to_path_buf(),
+        source,
+    })?;
     let mut packages = npm::discover(root)?;
     packages.extend(cargo::discover(root)?);
     let mut charts = Vec::new();
@@ -150,6 +155,43 @@ pub fn discover(root: &Path) -> Result<Vec<Package>, Error> {
         (&left.path, left.kind, &left.name).cmp(&(&right.path, right.kind, &right.name))
     });
     Ok(packages)
+}
+
+/// Reads the package of `kind` in `directory` (relative to `root`) directly, for a
+/// package that configuration declares and discovery did not find. A `generic` package
+/// takes its version from a `VERSION` file when there is one.
+pub fn load(root: &Path, directory: &str, kind: PackageKind) -> Result<Option<Package>, Error> {
+    match kind {
+        PackageKind::Npm => npm::single(root, directory),
+        PackageKind::Cargo => cargo::single(root, directory),
+        PackageKind::Helm => helm::package(root, directory).map(Some),
+        PackageKind::Python => python::package(root, directory),
+        PackageKind::Generic => {
+            let file = root.join(directory).join("VERSION");
+            let manifest_version = if file.is_file() {
+                let text = read(&file)?;
+                Some(Version::parse(text.trim()).map_err(|error| Error::Invalid {
+                    path: file.clone(),
+                    message: format!("`{}` is not a valid version: {error}", text.trim()),
+                })?)
+            } else {
+                None
+            };
+            let name = directory
+                .rsplit('/')
+                .next()
+                .filter(|name| !name.is_empty() && *name != ".")
+                .unwrap_or("root");
+            Ok(Some(Package {
+                name: name.to_owned(),
+                path: directory.to_owned(),
+                kind,
+                manifest_version,
+                dependencies: Vec::new(),
+                fixed_group: None,
+            }))
+        }
+    }
 }
 
 /// Keeps the dependencies on packages of the same ecosystem in the repository; Python

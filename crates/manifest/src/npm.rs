@@ -110,6 +110,12 @@ pub(crate) fn discover(root: &Path) -> Result<Vec<Package>, Error> {
     Ok(packages)
 }
 
+/// The package whose `package.json` is in `directory`, outside any workspace.
+pub(crate) fn single(root: &Path, directory: &str) -> Result<Option<Package>, Error> {
+    let manifest = root.join(directory).join(MANIFEST);
+    package(&parse(&manifest)?, &manifest, directory)
+}
+
 fn parse(path: &Path) -> Result<Value, Error> {
     let text = read(path)?;
     serde_json::from_str(&text).map_err(|error| Error::Malformed {

@@ -240,6 +240,13 @@ fn filters_with_globs_and_nested_directories_match_git_diff_tree() {
             exclude: globs(&["package-lock.json"]),
             skip: vec!["proto".to_owned(), "svc".to_owned()],
         },
+        // Anchored excludes: a changed subdirectory counts without being read.
+        PathFilter {
+            path: "svc".to_owned(),
+            include: vec![],
+            exclude: globs(&["/package-lock.json"]),
+            skip: vec!["chart".to_owned()],
+        },
     ];
     let walk = repository
         .walk(&WalkRequest {
@@ -283,8 +290,9 @@ fn filters_with_globs_and_nested_directories_match_git_diff_tree() {
             .map(|commit| commit.touched.clone())
             .expect("commit exists")
     };
-    assert_eq!(touched_by("feat: main"), vec![0, 2]);
+    assert_eq!(touched_by("feat: main"), vec![0, 2, 4]);
     assert_eq!(touched_by("feat: chart"), vec![1]);
+    assert_eq!(touched_by("docs: guide"), vec![4]);
     assert_eq!(touched_by("chore: svc lock"), Vec::<u32>::new());
     assert_eq!(touched_by("chore: lock"), Vec::<u32>::new());
     assert_eq!(touched_by("docs: readme"), vec![3]);
