@@ -2,6 +2,7 @@
 
 mod commit;
 mod next;
+mod plan;
 mod semver;
 
 use std::io::Write as _;
