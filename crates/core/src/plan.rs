@@ -31,7 +31,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::bump::Bump;
-use crate::next_version::{next_version, NextError, NextOptions};
+use crate::next_version::{next_version, NextError, NextOptions, NextVersion};
 use crate::semver::{Range, Version};
 
 /// How a package depends on another.
@@ -298,8 +298,8 @@ pub fn plan_release(
         }
     }
 
-    let (versions, rules): (Vec<Option<Version>>, Vec<String>) =
-        decide(&packages, &bumps, &groups)?.into_iter().unzip();
+    let decisions = decide(&packages, &bumps, &groups)?;
+    let versions: Vec<Option<Version>> = decisions.iter().map(|d| d.version.clone()).collect();
     let mut planned = Vec::with_capacity(packages.len());
     for (position, package) in packages.iter().enumerate() {
         let next = versions[position].clone();
@@ -342,8 +342,9 @@ pub fn plan_release(
             name: package.name.clone(),
             current_version: package.current.clone(),
             next_version: next,
+            // As applied: a `0.y.z` version moves less than its commits ask.
             bump: if versions[position].is_some() {
-                bumps[position]
+                decisions[position].bump
             } else {
                 Bump::None
             },
@@ -354,7 +355,7 @@ pub fn plan_release(
                 causes
             },
             dependency_updates,
-            rule: rules[position].clone(),
+            rule: decisions[position].rule.clone(),
         });
     }
     let order = release_order(&packages, &dependents, &components);
@@ -385,7 +386,7 @@ fn next_versions(
 ) -> Result<Vec<Option<Version>>, PlanError> {
     Ok(decide(packages, bumps, groups)?
         .into_iter()
-        .map(|(version, _)| version)
+        .map(|decision| decision.version)
         .collect())
 }
 
@@ -393,8 +394,8 @@ fn decide(
     packages: &[PackageInput],
     bumps: &[Bump],
     groups: &BTreeMap<&str, Vec<usize>>,
-) -> Result<Vec<(Option<Version>, String)>, PlanError> {
-    let mut decided: Vec<Option<(Option<Version>, String)>> = vec![None; packages.len()];
+) -> Result<Vec<NextVersion>, PlanError> {
+    let mut decided: Vec<Option<NextVersion>> = vec![None; packages.len()];
     for members in groups.values() {
         let Some(&first) = members.first() else {
             continue;
@@ -418,7 +419,7 @@ fn decide(
                 source,
             })?;
         for &member in members {
-            decided[member] = Some((next.version.clone(), next.rule.clone()));
+            decided[member] = Some(next.clone());
         }
     }
     packages
@@ -432,7 +433,6 @@ fn decide(
                 &package.options,
                 &package.existing,
             )
-            .map(|next| (next.version, next.rule))
             .map_err(|source| PlanError::NextVersion {
                 package: package.name.clone(),
                 source,

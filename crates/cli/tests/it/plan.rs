@@ -542,3 +542,31 @@ fn lerna_fixed_mode_releases_every_package_under_one_tag() {
     assert_eq!(package(&plan, "b")["new_tag"], "v1.0.1");
     assert_eq!(package(&plan, "b")["group"], "lerna");
 }
+
+#[test]
+fn initial_development_rules_apply_per_package() {
+    let repo = TestRepo::new();
+    repo.write(
+        "package.json",
+        "{\"private\": true, \"workspaces\": [\"packages/*\"]}\n",
+    );
+    repo.write(
+        "packages/young/package.json",
+        &npm_package("young", "0.3.0", &[]),
+    );
+    repo.write(
+        "packages/grown/package.json",
+        &npm_package("grown", "2.3.0", &[]),
+    );
+    let repo = repo
+        .commit_all("chore: import")
+        .tag("young@0.3.0")
+        .tag("grown@2.3.0");
+    repo.write("packages/young/index.js", "y");
+    repo.write("packages/grown/index.js", "g");
+    let repo = repo.commit_all("feat!: new API everywhere");
+    let plan = plan(&repo);
+    // Breaking in 0.y.z moves the minor (`shift`), and the bump says what was applied.
+    assert_eq!(decision(&plan, "young"), cell("0.3.0 0.4.0 minor commits"));
+    assert_eq!(decision(&plan, "grown"), cell("2.3.0 3.0.0 major commits"));
+}
