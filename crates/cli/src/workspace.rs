@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{anyhow, Context as _};
-use verso_core::history::{classify_commits, History, RangeCommit};
+use verso_core::history::{classify_commits, ClassifiedCommit, History, RangeCommit};
 use verso_core::next_version::{belongs_to_channel, NextOptions};
 use verso_core::plan::{plan_release, Dependency, PackageInput, ReleasePlan};
 use verso_core::semver::Version;
@@ -617,14 +617,33 @@ pub(crate) fn plan(
             });
         }
     }
-    let classified = classify_commits(range, &config.rules);
+    // A commit is moved into the history of its last package and cloned for the others
+    // (most commits belong to one package).
+    let mut owners_left: Vec<usize> = vec![0; range.len()];
+    for positions in &commits_of {
+        for &position in positions {
+            owners_left[classified_at[position]] += 1;
+        }
+    }
+    let mut classified: Vec<Option<ClassifiedCommit>> = classify_commits(range, &config.rules)
+        .into_iter()
+        .map(Some)
+        .collect();
     let histories: Vec<History> = commits_of
         .iter()
         .map(|positions| {
             History::from_classified(
                 positions
                     .iter()
-                    .map(|&position| classified[classified_at[position]].clone())
+                    .filter_map(|&position| {
+                        let at = classified_at[position];
+                        owners_left[at] -= 1;
+                        if owners_left[at] == 0 {
+                            classified[at].take()
+                        } else {
+                            classified[at].clone()
+                        }
+                    })
                     .collect(),
             )
         })

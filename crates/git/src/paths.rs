@@ -9,11 +9,10 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use gix::prelude::Find;
 use gix::ObjectId;
 use glob::{MatchOptions, Pattern};
 
-use crate::repository::Error;
+use crate::repository::{find_object, Error};
 
 /// A part of the repository whose changes are of interest.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -184,10 +183,12 @@ pub(crate) struct TreeReader<'a> {
     repo: &'a gix::Repository,
     buffer: Vec<u8>,
     cache: HashMap<ObjectId, Rc<[u8]>>,
+    cached_bytes: usize,
 }
 
-/// Beyond this many cached trees the cache starts over.
-const CACHE_LIMIT: usize = 4096;
+/// Beyond this many bytes of cached trees the cache starts over: enough for the trees of a
+/// few hundred consecutive commits.
+const CACHE_LIMIT: usize = 8 << 20;
 
 struct Entry<'a> {
     name: &'a [u8],
@@ -201,6 +202,7 @@ impl<'a> TreeReader<'a> {
             repo,
             buffer: Vec::new(),
             cache: HashMap::new(),
+            cached_bytes: 0,
         }
     }
 
@@ -373,19 +375,14 @@ impl<'a> TreeReader<'a> {
         if let Some(data) = self.cache.get(&id) {
             return Ok(Rc::clone(data));
         }
-        let found = self
-            .repo
-            .objects
-            .try_find(&id, &mut self.buffer)
-            .map_err(|source| Error::ReadObject {
-                id,
-                source: Box::new(source),
-            })?
-            .ok_or(Error::MissingObject { id })?;
-        let data: Rc<[u8]> = Rc::from(found.data);
-        if self.cache.len() >= CACHE_LIMIT {
+        let found =
+            find_object(self.repo, id, &mut self.buffer)?.ok_or(Error::MissingObject { id })?;
+        let data: Rc<[u8]> = Rc::from(found);
+        if self.cached_bytes >= CACHE_LIMIT {
             self.cache.clear();
+            self.cached_bytes = 0;
         }
+        self.cached_bytes += data.len();
         self.cache.insert(id, Rc::clone(&data));
         Ok(data)
     }

@@ -154,3 +154,19 @@ impl Repository {
         Ok(tags)
     }
 }
+
+/// The raw bytes of object `id`, `None` when the repository does not have it.
+pub(crate) fn find_object<'b>(
+    repo: &gix::Repository,
+    id: ObjectId,
+    buffer: &'b mut Vec<u8>,
+) -> Result<Option<&'b [u8]>, Error> {
+    use gix::prelude::Find as _;
+    repo.objects
+        .try_find(&id, buffer)
+        .map(|found| found.map(|data| data.data))
+        .map_err(|source| Error::ReadObject {
+            id,
+            source: Box::new(source),
+        })
+}

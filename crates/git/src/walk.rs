@@ -12,11 +12,10 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
-use gix::prelude::Find;
 use gix::ObjectId;
 
 use crate::paths::{PathFilter, TreeReader, Trie};
-use crate::repository::{Error, Repository};
+use crate::repository::{find_object, Error, Repository};
 
 /// What to walk.
 #[derive(Debug, Clone)]
@@ -222,15 +221,7 @@ impl Walker<'_> {
         if let Some(node_index) = self.visit_in_graph(id, source) {
             return Ok(Some(node_index));
         }
-        let found = self
-            .repository
-            .repo
-            .objects
-            .try_find(&id, &mut self.buffer)
-            .map_err(|source| Error::ReadObject {
-                id,
-                source: Box::new(source),
-            })?;
+        let found = find_object(&self.repository.repo, id, &mut self.buffer)?;
         let Some(data) = found else {
             if !self.shallow.is_empty() {
                 self.shallow_boundary = true;
@@ -238,7 +229,7 @@ impl Walker<'_> {
             }
             return Err(Error::MissingObject { id });
         };
-        let parsed = parse_commit(data.data).ok_or(Error::CorruptObject { id, kind: "commit" })?;
+        let parsed = parse_commit(data).ok_or(Error::CorruptObject { id, kind: "commit" })?;
         let start = self.parent_ids.len();
         self.parent_ids.extend(parsed.parents.iter().copied());
         let (tree, time) = (parsed.tree, parsed.time);
@@ -564,15 +555,8 @@ fn read_message(
     id: ObjectId,
     buffer: &mut Vec<u8>,
 ) -> Result<String, Error> {
-    let data = repo
-        .objects
-        .try_find(&id, buffer)
-        .map_err(|source| Error::ReadObject {
-            id,
-            source: Box::new(source),
-        })?
-        .ok_or(Error::MissingObject { id })?;
-    let parsed = parse_commit(data.data).ok_or(Error::CorruptObject { id, kind: "commit" })?;
+    let data = find_object(repo, id, buffer)?.ok_or(Error::MissingObject { id })?;
+    let parsed = parse_commit(data).ok_or(Error::CorruptObject { id, kind: "commit" })?;
     Ok(decode_message(parsed.message))
 }
 

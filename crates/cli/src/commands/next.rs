@@ -399,15 +399,29 @@ fn write_explanation(
         Some(channel) => writeln!(out, "Channel: `{channel}`")?,
         None => writeln!(out, "Channel: stable")?,
     }
-    writeln!(out, "Commits since then: {}", history.commits.len())?;
-    let width = history
-        .commits
+    write_commits(out, &history.commits)?;
+    writeln!(out, "Highest bump: {}", history.bump)?;
+    writeln!(out, "Rule: {rule}")?;
+    match (next, new_tag) {
+        (Some(version), Some(tag)) => writeln!(out, "Next version: {version} (tag `{tag}`)"),
+        _ => writeln!(out, "Next version: none (nothing to release)"),
+    }
+}
+
+/// The `Commits since then` part of an explanation: one line per commit with its level and
+/// the rule that gave it.
+pub(super) fn write_commits(
+    out: &mut impl std::io::Write,
+    commits: &[ClassifiedCommit],
+) -> std::io::Result<()> {
+    writeln!(out, "Commits since then: {}", commits.len())?;
+    let width = commits
         .iter()
         .map(|commit| commit.header.chars().count())
         .max()
         .unwrap_or(0)
         .min(60);
-    for commit in &history.commits {
+    for commit in commits {
         writeln!(
             out,
             "  {} {:<5}  {:<width$}  {}",
@@ -417,10 +431,5 @@ fn write_explanation(
             commit.rule
         )?;
     }
-    writeln!(out, "Highest bump: {}", history.bump)?;
-    writeln!(out, "Rule: {rule}")?;
-    match (next, new_tag) {
-        (Some(version), Some(tag)) => writeln!(out, "Next version: {version} (tag `{tag}`)"),
-        _ => writeln!(out, "Next version: none (nothing to release)"),
-    }
+    Ok(())
 }

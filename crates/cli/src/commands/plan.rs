@@ -394,24 +394,7 @@ fn write_explanation(
         Some(channel) => writeln!(out, "Channel: `{channel}`")?,
         None => writeln!(out, "Channel: stable")?,
     }
-    writeln!(out, "Commits since then: {}", history.commits.len())?;
-    let width = history
-        .commits
-        .iter()
-        .map(|commit| commit.header.chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(60);
-    for commit in &history.commits {
-        writeln!(
-            out,
-            "  {} {:<5}  {:<width$}  {}",
-            short(&commit.id),
-            commit.bump.as_str(),
-            commit.header,
-            commit.rule
-        )?;
-    }
+    super::next::write_commits(out, &history.commits)?;
     writeln!(out, "Own bump: {}", history.bump)?;
     match decided.reason {
         Reason::Dependency => {
