@@ -570,3 +570,26 @@ fn initial_development_rules_apply_per_package() {
     assert_eq!(decision(&plan, "young"), cell("0.3.0 0.4.0 minor commits"));
     assert_eq!(decision(&plan, "grown"), cell("2.3.0 3.0.0 major commits"));
 }
+
+#[test]
+fn a_higher_tag_on_another_branch_is_not_the_base() {
+    let repo = npm_workspace(&[("a", &[]), ("b", &[])])
+        .branch("next")
+        .commit_file("packages/a/index.js", "next", "feat(a): experiment")
+        .tag("a@1.1.0")
+        .checkout("main")
+        .commit_file("packages/a/fix.js", "fix", "fix(a): on main");
+    let plan = plan(&repo);
+    assert_eq!(decision(&plan, "a"), cell("1.0.0 1.0.1 patch commits"));
+    let a = package(&plan, "a");
+    assert_eq!(a["last_tag"], "a@1.0.0");
+    assert_eq!(a["commits"].as_array().map(Vec::len), Some(1));
+    let explain = verso(repo.path(), &["explain", "a"]);
+    assert!(
+        explain
+            .stdout
+            .contains("higher tags such as `a@1.1.0` are on other branches"),
+        "{}",
+        explain.stdout
+    );
+}
