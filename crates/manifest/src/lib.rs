@@ -15,7 +15,8 @@
 //! dependencies are matched by name within one ecosystem: an npm package never depends on
 //! a chart.
 //!
-//! It reads files; it never writes them (editing manifests in place is the release step's job).
+//! Discovery reads files and never writes them; [`edit`] computes format-preserving edits
+//! of their text for the release step.
 //!
 //! ```no_run
 //! let packages = verso_manifest::discover(std::path::Path::new("."))?;
@@ -26,6 +27,7 @@
 //! ```
 
 mod cargo;
+pub mod edit;
 mod helm;
 mod npm;
 mod python;

@@ -1,4 +1,6 @@
-//! Discovery on real folders written by the tests.
+//! Discovery on real folders written by the tests, and format-preserving edits.
+
+mod edit;
 
 use std::path::Path;
 
