@@ -5,8 +5,12 @@ mod next;
 mod plan;
 mod semver;
 
-use crate::args::{Cli, Command};
-use crate::report::Outcome;
+use std::path::Path;
+
+use verso_git::Repository;
+
+use crate::args::{Cli, Command, GlobalArgs};
+use crate::report::{with_hint, Outcome};
 
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -22,4 +26,15 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Commit(command) => commit::run(command),
         Command::Lint(args) => commit::lint(&cli.global, &args),
     }
+}
+
+/// The repository that holds `-C <dir>` (or the current directory).
+fn open_repository(global: &GlobalArgs) -> anyhow::Result<Repository> {
+    let directory = global.directory.as_deref().unwrap_or(Path::new("."));
+    Repository::discover(directory).map_err(|error| {
+        with_hint(
+            error,
+            "run verso inside a git repository, or point at one with `-C <dir>`",
+        )
+    })
 }

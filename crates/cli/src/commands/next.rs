@@ -2,7 +2,6 @@
 
 use std::collections::HashSet;
 use std::io::Write as _;
-use std::path::Path;
 
 use anyhow::{anyhow, Context as _};
 use serde::Serialize;
@@ -78,13 +77,7 @@ struct NextReport<'a> {
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &NextArgs, format: Format) -> anyhow::Result<Outcome> {
-    let directory = global.directory.as_deref().unwrap_or(Path::new("."));
-    let repository = Repository::discover(directory).map_err(|error| {
-        with_hint(
-            error,
-            "run verso inside a git repository, or point at one with `-C <dir>`",
-        )
-    })?;
+    let repository = super::open_repository(global)?;
     let config = Config::load(global.config.as_deref(), repository.workdir())?;
     let branch = repository.current_branch();
     let settings = NextSettings::resolve(args, config, branch.as_deref())?;

@@ -2,14 +2,12 @@
 //! repository at once.
 
 use std::io::Write as _;
-use std::path::Path;
 
 use anyhow::{anyhow, Context as _};
 use serde::Serialize;
 use verso_core::bump::Bump;
 use verso_core::history::{short, ClassifiedCommit};
 use verso_core::plan::{DependencyUpdate, PlannedPackage, Reason};
-use verso_git::Repository;
 
 use crate::args::{GlobalArgs, NextArgs, PlanArgs};
 use crate::config::{Channel, Config};
@@ -108,13 +106,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &PlanArgs, view: View) -> anyhow::R
 /// Loads the workspace and plans it; `None` when a `fail` rule blocks the release (the
 /// commits are reported on stderr).
 fn load(global: &GlobalArgs, channel: Option<&str>) -> anyhow::Result<Option<WorkspacePlan>> {
-    let directory = global.directory.as_deref().unwrap_or(Path::new("."));
-    let repository = Repository::discover(directory).map_err(|error| {
-        with_hint(
-            error,
-            "run verso inside a git repository, or point at one with `-C <dir>`",
-        )
-    })?;
+    let repository = super::open_repository(global)?;
     let root = repository
         .workdir()
         .ok_or_else(|| anyhow!("the repository has no working tree to read packages from"))?
