@@ -220,16 +220,7 @@ impl Workspace {
         for entry in &config.shared_paths {
             let mut targets = Vec::new();
             for name in &entry.packages {
-                let index = members
-                    .iter()
-                    .position(|member| &member.name == name)
-                    .ok_or_else(|| {
-                        anyhow!(
-                            "`verso.toml` line {}: `shared_paths` names `{name}`, which is not a package",
-                            entry.line
-                        )
-                    })?;
-                targets.push(index);
+                targets.push(member_named(&members, name, entry.line, "`shared_paths`")?);
             }
             shared.push((shared_filter(&entry.pattern)?, targets));
         }
@@ -243,6 +234,16 @@ impl Workspace {
     pub(crate) fn find(&self, name: &str) -> Option<usize> {
         self.members.iter().position(|member| member.name == name)
     }
+}
+
+/// The index of the member `name` that `verso.toml` (at `line`, in `what`) refers to.
+fn member_named(members: &[Member], name: &str, line: usize, what: &str) -> anyhow::Result<usize> {
+    members
+        .iter()
+        .position(|member| member.name == name)
+        .ok_or_else(|| {
+            anyhow!("`verso.toml` line {line}: {what} names `{name}`, which is not a package")
+        })
 }
 
 /// `.` for the root, the path otherwise.
@@ -324,17 +325,8 @@ fn build_groups(
     for group in &config.groups {
         let entry = by_name.entry(group.name.clone()).or_default();
         for name in &group.packages {
-            let index = members
-                .iter()
-                .position(|member| &member.name == name)
-                .ok_or_else(|| {
-                    anyhow!(
-                        "`verso.toml` line {}: group `{}` names `{name}`, which is not a package",
-                        group.line,
-                        group.name
-                    )
-                })?;
-            entry.push(index);
+            let what = format!("group `{}`", group.name);
+            entry.push(member_named(members, name, group.line, &what)?);
         }
     }
     let mut groups = Vec::new();
@@ -425,25 +417,19 @@ pub(crate) struct WorkspacePlan {
     pub(crate) channel: Option<String>,
 }
 
-/// The settings every package shares.
-pub(crate) struct PlanSettings {
-    pub(crate) options: NextOptions,
-}
-
-impl PlanSettings {
-    pub(crate) fn from_config(config: &Config, branch: Option<&str>) -> PlanSettings {
-        let mut options = NextOptions {
-            channel: config.channel_for(branch).and_then(Channel::into_option),
-            ..NextOptions::default()
-        };
-        if let Some(mode) = config.initial_development {
-            options.initial_development = mode;
-        }
-        if let Some(version) = config.initial_version.clone() {
-            options.initial_version = version;
-        }
-        PlanSettings { options }
+/// The version options every package shares, from `verso.toml` and the branch.
+pub(crate) fn next_options(config: &Config, branch: Option<&str>) -> NextOptions {
+    let mut options = NextOptions {
+        channel: config.channel_for(branch).and_then(Channel::into_option),
+        ..NextOptions::default()
+    };
+    if let Some(mode) = config.initial_development {
+        options.initial_development = mode;
     }
+    if let Some(version) = config.initial_version.clone() {
+        options.initial_version = version;
+    }
+    options
 }
 
 /// Plans the release of every package of `workspace` at HEAD.
@@ -451,14 +437,14 @@ pub(crate) fn plan(
     repository: &Repository,
     workspace: Workspace,
     config: &Config,
-    settings: &PlanSettings,
+    options: &NextOptions,
     branch: Option<&str>,
 ) -> anyhow::Result<WorkspacePlan> {
     let head = repository.head().map_err(|error| match error {
         verso_git::Error::NoCommits => with_hint(error, "commit something first"),
         other => other.into(),
     })?;
-    let channel = settings.options.channel.clone();
+    let channel = options.channel.clone();
     let tags = repository.tags(|_| true)?;
     // One unit per group, then one per package outside a group.
     let mut unit_of: Vec<usize> = vec![0; workspace.members.len()];
@@ -664,7 +650,7 @@ pub(crate) fn plan(
                     .clone()
                     .or_else(|| member.manifest_version.clone()),
                 bump: histories[index].bump,
-                options: settings.options.clone(),
+                options: options.clone(),
                 dependencies: member.dependencies.clone(),
                 group: member
                     .group

@@ -71,18 +71,15 @@ pub fn set_string(
     Ok(edited)
 }
 
-/// 1-based line of a byte offset.
-fn line_at(text: &str, offset: usize) -> usize {
-    crate::line_of(text, offset)
-}
-
 fn toml_literal(
     text: &str,
     path: &[&str],
     value: &str,
 ) -> Result<(Range<usize>, String), EditError> {
     let document = toml_edit::Document::parse(text).map_err(|error| EditError::Malformed {
-        line: error.span().map_or(1, |span| line_at(text, span.start)),
+        line: error
+            .span()
+            .map_or(1, |span| crate::line_of(text, span.start)),
         message: error.message().to_owned(),
     })?;
     let dotted = path.join(".");
@@ -101,7 +98,9 @@ fn toml_literal(
     let formatted = match item.as_value() {
         Some(toml_edit::Value::String(formatted)) => formatted,
         _ => {
-            let line = item.span().map_or(1, |span| line_at(text, span.start));
+            let line = item
+                .span()
+                .map_or(1, |span| crate::line_of(text, span.start));
             return Err(EditError::NotAString { path: dotted, line });
         }
     };
@@ -147,7 +146,7 @@ mod json {
                 if bytes.get(position) != Some(&b'"') {
                     return Err(EditError::NotAString {
                         path: path.join("."),
-                        line: super::line_at(text, position),
+                        line: crate::line_of(text, position),
                     });
                 }
                 let end = string_end(bytes, position);
@@ -165,7 +164,7 @@ mod json {
             let key_end = string_end(bytes, position);
             let name: String = serde_json::from_str(&text[position..key_end]).map_err(|error| {
                 EditError::Malformed {
-                    line: super::line_at(text, position),
+                    line: crate::line_of(text, position),
                     message: error.to_string(),
                 }
             })?;

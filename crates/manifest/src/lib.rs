@@ -38,7 +38,6 @@ use verso_core::plan::Dependency;
 use verso_core::semver::Version;
 
 pub use npm::LERNA_GROUP;
-pub use python::pep440_to_semver;
 
 /// The ecosystem of a package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -198,7 +197,7 @@ pub fn load(root: &Path, directory: &str, kind: PackageKind) -> Result<Option<Pa
 
 /// Keeps the dependencies on packages of the same ecosystem in the repository; Python
 /// names are matched PEP 503-normalized and rewritten to the name the project declares.
-pub fn resolve_internal(packages: &mut [Package]) {
+fn resolve_internal(packages: &mut [Package]) {
     let key = |kind: PackageKind, name: &str| match kind {
         PackageKind::Python => (kind, python::normalize(name)),
         _ => (kind, name.to_owned()),

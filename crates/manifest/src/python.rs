@@ -169,7 +169,7 @@ pub(crate) fn normalize(name: &str) -> String {
 /// The SemVer reading of a PEP 440 version: `1.2` → `1.2.0`, `1.2.0rc1` → `1.2.0-rc.1`,
 /// `1.2.0a1` → `1.2.0-alpha.1`, `1.2.0b1` → `1.2.0-beta.1`; `None` for anything else
 /// (epochs, post and dev releases, local versions).
-pub fn pep440_to_semver(text: &str) -> Option<Version> {
+pub(crate) fn pep440_to_semver(text: &str) -> Option<Version> {
     let text = text.trim().trim_start_matches('v');
     let release_end = text
         .find(|character: char| !(character.is_ascii_digit() || character == '.'))

@@ -181,25 +181,20 @@ impl NextSettings {
             .map_err(|error| {
                 with_hint(error, "pass `--name <name>` or set `name` in `verso.toml`")
             })?;
-        let channel = match &args.channel {
-            Some(channel) => Some(Channel::parse(channel).context("invalid `--channel`")?),
-            None => config.channel_for(branch),
-        };
-        let mut options = NextOptions {
-            channel: channel.and_then(Channel::into_option),
-            ..NextOptions::default()
-        };
+        // `verso.toml` and the branch first, then the flags on top.
+        let mut options = crate::workspace::next_options(&config, branch);
+        if let Some(channel) = &args.channel {
+            options.channel = Channel::parse(channel)
+                .context("invalid `--channel`")?
+                .into_option();
+        }
         if let Some(mode) = args.initial_development.as_deref() {
             options.initial_development =
                 mode.parse().context("invalid `--initial-development`")?;
-        } else if let Some(mode) = config.initial_development {
-            options.initial_development = mode;
         }
         if let Some(version) = args.initial_version.as_deref() {
             options.initial_version =
                 Version::parse(version).context("invalid `--initial-version`")?;
-        } else if let Some(version) = config.initial_version.clone() {
-            options.initial_version = version;
         }
         let current_version = args
             .current_version

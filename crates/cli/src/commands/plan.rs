@@ -12,7 +12,7 @@ use verso_core::plan::{DependencyUpdate, PlannedPackage, Reason};
 use crate::args::{GlobalArgs, NextArgs, PlanArgs};
 use crate::config::{Channel, Config};
 use crate::report::{with_hint, Outcome};
-use crate::workspace::{self, PlanSettings, Workspace, WorkspacePlan};
+use crate::workspace::{self, Workspace, WorkspacePlan};
 
 /// What to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,20 +113,14 @@ fn load(global: &GlobalArgs, channel: Option<&str>) -> anyhow::Result<Option<Wor
         .to_path_buf();
     let config = Config::load(global.config.as_deref(), Some(&root))?;
     let branch = repository.current_branch();
-    let mut settings = PlanSettings::from_config(&config, branch.as_deref());
+    let mut options = workspace::next_options(&config, branch.as_deref());
     if let Some(channel) = channel {
-        settings.options.channel = Channel::parse(channel)
+        options.channel = Channel::parse(channel)
             .context("invalid `--channel`")?
             .into_option();
     }
     let workspace = Workspace::load(&root, &config)?;
-    let planned = workspace::plan(
-        &repository,
-        workspace,
-        &config,
-        &settings,
-        branch.as_deref(),
-    )?;
+    let planned = workspace::plan(&repository, workspace, &config, &options, branch.as_deref())?;
     let mut blocked = false;
     for (index, history) in planned.histories.iter().enumerate() {
         if let Err(failed) = history.check_failures() {
