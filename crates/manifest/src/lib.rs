@@ -31,6 +31,7 @@ pub mod edit;
 mod helm;
 mod npm;
 mod python;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 

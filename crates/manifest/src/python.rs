@@ -124,7 +124,7 @@ fn poetry_dependencies(table: Option<&Value>, kind: DependencyKind, into: &mut V
 
 /// The name and version specifier of a PEP 508 requirement:
 /// `b[extra] >=1.2,<2 ; python_version > "3.8"` gives `("b", ">=1.2,<2")`.
-fn pep508(requirement: &str) -> Option<(&str, &str)> {
+pub(crate) fn pep508(requirement: &str) -> Option<(&str, &str)> {
     let requirement = requirement.trim();
     let end = requirement
         .find(|character: char| !(character.is_ascii_alphanumeric() || "._-".contains(character)))

@@ -118,3 +118,92 @@ fn plain_version_file_keeps_its_whitespace() {
         "  1.0.0\r\n"
     );
 }
+
+#[test]
+fn yaml_sequences_flow_collections_and_quoted_keys() {
+    use verso_manifest::edit::{set_string_at, Segment};
+    let text = "deps:\n  - {name: a, version: \"1.0.0\"}   # flow\n  - name: b\n    'version': ~1.0.0\n\"quoted key\": [x, 'y']\n";
+    let edited = set_string_at(
+        Format::Yaml,
+        text,
+        &[
+            Segment::Key("deps"),
+            Segment::Index(1),
+            Segment::Key("version"),
+        ],
+        "~1.1.0",
+    )
+    .expect("edits");
+    assert_only_changed(text, &edited, "~1.0.0", "~1.1.0");
+    let edited = set_string_at(
+        Format::Yaml,
+        text,
+        &[
+            Segment::Key("deps"),
+            Segment::Index(0),
+            Segment::Key("version"),
+        ],
+        "1.1.0",
+    )
+    .expect("edits");
+    assert_only_changed(text, &edited, "\"1.0.0\"", "\"1.1.0\"");
+    let edited = set_string_at(
+        Format::Yaml,
+        text,
+        &[Segment::Key("quoted key"), Segment::Index(1)],
+        "it's",
+    )
+    .expect("edits");
+    assert_only_changed(text, &edited, "'y'", "'it''s'");
+    assert_eq!(
+        set_string_at(
+            Format::Yaml,
+            text,
+            &[Segment::Key("deps"), Segment::Index(2)],
+            "x"
+        ),
+        Err(EditError::Missing {
+            path: "deps[2]".to_owned()
+        })
+    );
+    // A plain scalar that would read back as a number is quoted.
+    let edited =
+        set_string(Format::Yaml, "appVersion: v1\n", &["appVersion"], "1.10").expect("edits");
+    assert_eq!(edited, "appVersion: \"1.10\"\n");
+}
+
+#[test]
+fn json_and_toml_indexes() {
+    use verso_manifest::edit::{set_string_at, Segment};
+    let json = "{\"list\": [ {\"v\": \"1\"} , {\"v\": \"2\"} ]}";
+    let edited = set_string_at(
+        Format::Json,
+        json,
+        &[Segment::Key("list"), Segment::Index(1), Segment::Key("v")],
+        "3",
+    )
+    .expect("edits");
+    assert_only_changed(json, &edited, "\"2\"", "\"3\"");
+    let lock = "[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"b\"\nversion = \"2.0.0\"\n";
+    let edited = set_string_at(
+        Format::Toml,
+        lock,
+        &[
+            Segment::Key("package"),
+            Segment::Index(1),
+            Segment::Key("version"),
+        ],
+        "2.1.0",
+    )
+    .expect("edits");
+    assert_only_changed(lock, &edited, "2.0.0", "2.1.0");
+    let array = "deps = [\"a>=1\", 'b>=2']\n";
+    let edited = set_string_at(
+        Format::Toml,
+        array,
+        &[Segment::Key("deps"), Segment::Index(1)],
+        "b>=3",
+    )
+    .expect("edits");
+    assert_only_changed(array, &edited, "'b>=2'", "'b>=3'");
+}

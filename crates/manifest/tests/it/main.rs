@@ -1,6 +1,7 @@
 //! Discovery on real folders written by the tests, and format-preserving edits.
 
 mod edit;
+mod write;
 
 use std::path::Path;
 
