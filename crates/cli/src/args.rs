@@ -38,6 +38,10 @@ pub(crate) enum Command {
     Plan(PlanArgs),
     /// List the packages changed since their last release.
     Changed(PlanArgs),
+    /// Release every package the plan bumps: write versions and changelogs, make one
+    /// release commit, tag, publish in dependency order, push. Run it again to finish a
+    /// release that stopped.
+    Release(ReleaseArgs),
     /// Parse, compare, increment and match SemVer versions (node-semver semantics).
     #[command(subcommand)]
     Semver(SemverCommand),
@@ -101,6 +105,35 @@ pub(crate) struct PlanArgs {
     /// Prerelease channel (`alpha`, `beta`, `rc`, ...); `stable` for none.
     #[arg(long, env = env::VERSO_CHANNEL, value_name = "CHANNEL")]
     pub(crate) channel: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ReleaseArgs {
+    /// Print every file diff, tag, commit message and command, and change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Do not publish (files, commit and tags only; push unless `--no-push`).
+    #[arg(long)]
+    pub(crate) no_publish: bool,
+    /// Do not push the commit and tags.
+    #[arg(long)]
+    pub(crate) no_push: bool,
+    /// Print a JSON summary on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Finish an unfinished release; fail if there is none.
+    #[arg(long, conflicts_with = "abort")]
+    pub(crate) resume: bool,
+    /// Undo the local commit and tags of an unfinished, unpublished release.
+    #[arg(long)]
+    pub(crate) abort: bool,
+    /// Prerelease channel (`alpha`, `beta`, `rc`, ...); `stable` for none.
+    #[arg(long, env = env::VERSO_CHANNEL, value_name = "CHANNEL")]
+    pub(crate) channel: Option<String>,
+    /// The date in changelog headings, `YYYY-MM-DD` [default: today, UTC, or
+    /// `SOURCE_DATE_EPOCH`].
+    #[arg(long, value_name = "DATE")]
+    pub(crate) date: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,7 +13,9 @@ use verso_core::plan::{DependencyKind, Propagation};
 use verso_core::semver::Version;
 use verso_core::tag_template::TagTemplate;
 use verso_git::Glob;
+use verso_manifest::write::VersionedFile;
 use verso_manifest::PackageKind;
+use verso_release::Publisher;
 
 /// The file name looked up at the repository root.
 pub(crate) const FILE_NAME: &str = "verso.toml";
@@ -56,6 +58,66 @@ struct ConfigFile {
     /// Fixed groups: one version and one tag for all their members.
     #[serde(default)]
     groups: BTreeMap<String, Spanned<GroupFile>>,
+    /// `CHANGELOG.md` settings.
+    changelog: Option<ChangelogFile>,
+    /// Publishers per package kind.
+    #[serde(default)]
+    publish: PublishFile,
+}
+
+/// `[changelog]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangelogFile {
+    /// Write `CHANGELOG.md` files (default true).
+    #[serde(default = "yes")]
+    enabled: bool,
+    /// A minijinja template file for one section, relative to the repository root.
+    template: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[publish]`: one table per package kind.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishFile {
+    npm: Option<NpmPublishFile>,
+    cargo: Option<CargoPublishFile>,
+    helm: Option<HelmPublishFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NpmPublishFile {
+    /// `npm` (default), `pnpm` or `yarn`.
+    client: Option<Spanned<String>>,
+    registry: Option<String>,
+    access: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CargoPublishFile {
+    registry: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HelmPublishFile {
+    /// `oci://host/namespace`.
+    repository: Spanned<String>,
+}
+
+/// A `versioned_files` entry: a path (the whole file is the version), or a table.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum VersionedFileEntry {
+    Whole(String),
+    Key { file: String, key: String },
+    Pattern { file: String, pattern: String },
 }
 
 /// `[propagation]`: a bump level per dependency kind.
@@ -89,12 +151,21 @@ struct PackageFile {
     exclude: Vec<String>,
     /// Files the release writes the version into, besides the manifest.
     #[serde(default)]
-    versioned_files: Vec<String>,
+    versioned_files: Vec<VersionedFileEntry>,
     /// The fixed group the package belongs to.
     group: Option<String>,
     /// Leave a discovered package out of releases.
     #[serde(default)]
     skip: bool,
+    /// `false`: never publish this package.
+    publish: Option<bool>,
+    /// A shell command that publishes the package (run after its kind's publisher).
+    publish_command: Option<String>,
+    /// A chart's `appVersion`: `leave` (default), `chart` (the chart's own version) or the
+    /// name of the package whose version the chart deploys.
+    app_version: Option<String>,
+    /// A key path in the chart's `values.yaml` that gets the app version: `image.tag`.
+    values_image_tag: Option<String>,
 }
 
 /// One `[groups.<name>]` entry.
@@ -117,11 +188,48 @@ pub(crate) struct PackageConfig {
     pub(crate) tag_template: Option<TagTemplate>,
     pub(crate) include: Vec<Glob>,
     pub(crate) exclude: Vec<Glob>,
-    pub(crate) versioned_files: Vec<String>,
+    pub(crate) versioned_files: Vec<VersionedFile>,
     pub(crate) group: Option<String>,
     pub(crate) skip: bool,
+    pub(crate) publish: bool,
+    pub(crate) publish_command: Option<String>,
+    pub(crate) app_version: AppVersion,
+    pub(crate) values_image_tag: Option<String>,
     /// Where it is written, for messages.
     pub(crate) line: usize,
+}
+
+/// Where a chart's `appVersion` comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum AppVersion {
+    #[default]
+    Leave,
+    Chart,
+    Package(String),
+}
+
+/// `[changelog]`, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct ChangelogConfig {
+    pub(crate) enabled: bool,
+    pub(crate) template: Option<PathBuf>,
+}
+
+impl Default for ChangelogConfig {
+    fn default() -> Self {
+        ChangelogConfig {
+            enabled: true,
+            template: None,
+        }
+    }
+}
+
+/// `[publish]`, checked: the publisher of each package kind.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PublishConfig {
+    pub(crate) npm: Option<Publisher>,
+    pub(crate) cargo: Option<Publisher>,
+    pub(crate) helm: Option<Publisher>,
 }
 
 /// A `[groups.<name>]` entry, checked.
@@ -158,6 +266,8 @@ pub(crate) struct Config {
     pub(crate) groups: Vec<GroupConfig>,
     pub(crate) propagation: Propagation,
     pub(crate) shared_paths: Vec<SharedPath>,
+    pub(crate) changelog: ChangelogConfig,
+    pub(crate) publish: PublishConfig,
 }
 
 /// A channel setting: the stable channel or a prerelease identifier.
@@ -325,6 +435,49 @@ impl Config {
                 line,
             });
         }
+        if let Some(changelog) = &file.changelog {
+            config.changelog = ChangelogConfig {
+                enabled: changelog.enabled,
+                template: changelog.template.as_ref().map(PathBuf::from),
+            };
+        }
+        if let Some(npm) = &file.publish.npm {
+            let client = match &npm.client {
+                Some(client) if ["npm", "pnpm", "yarn"].contains(&client.get_ref().as_str()) => {
+                    client.get_ref().clone()
+                }
+                Some(client) => {
+                    return Err(anyhow!(
+                        "line {}: invalid `publish.npm.client` `{}`: expected npm, pnpm or yarn",
+                        line_of(text, client.span().start),
+                        client.get_ref()
+                    ))
+                }
+                None => "npm".to_owned(),
+            };
+            config.publish.npm = Some(Publisher::Npm {
+                client,
+                registry: npm.registry.clone(),
+                access: npm.access.clone(),
+            });
+        }
+        if let Some(cargo) = &file.publish.cargo {
+            config.publish.cargo = Some(Publisher::Cargo {
+                registry: cargo.registry.clone(),
+            });
+        }
+        if let Some(helm) = &file.publish.helm {
+            let repository = helm.repository.get_ref();
+            if !repository.starts_with("oci://") {
+                return Err(anyhow!(
+                    "line {}: invalid `publish.helm.repository` `{repository}`: expected an `oci://host/namespace` repository",
+                    line_of(text, helm.repository.span().start)
+                ));
+            }
+            config.publish.helm = Some(Publisher::Helm {
+                repository: repository.clone(),
+            });
+        }
         Ok(config)
     }
 
@@ -386,6 +539,26 @@ fn package_config(entry: &Spanned<PackageFile>, text: &str) -> anyhow::Result<Pa
         .map(str::parse::<TagTemplate>)
         .transpose()
         .with_context(|| at("tag_template"))?;
+    let versioned_files = declared
+        .versioned_files
+        .iter()
+        .map(|entry| match entry {
+            VersionedFileEntry::Whole(file) => VersionedFile::Whole { file: file.clone() },
+            VersionedFileEntry::Key { file, key } => VersionedFile::Key {
+                file: file.clone(),
+                key: key.split('.').map(str::to_owned).collect(),
+            },
+            VersionedFileEntry::Pattern { file, pattern } => VersionedFile::Pattern {
+                file: file.clone(),
+                pattern: pattern.clone(),
+            },
+        })
+        .collect();
+    let app_version = match declared.app_version.as_deref() {
+        None | Some("leave") => AppVersion::Leave,
+        Some("chart") => AppVersion::Chart,
+        Some(package) => AppVersion::Package(package.to_owned()),
+    };
     Ok(PackageConfig {
         path: verso_git::PathFilter::new(&declared.path).path,
         name: declared.name.clone(),
@@ -393,9 +566,13 @@ fn package_config(entry: &Spanned<PackageFile>, text: &str) -> anyhow::Result<Pa
         tag_template,
         include: globs(&declared.include, "include")?,
         exclude: globs(&declared.exclude, "exclude")?,
-        versioned_files: declared.versioned_files.clone(),
+        versioned_files,
         group: declared.group.clone(),
         skip: declared.skip,
+        publish: declared.publish.unwrap_or(true),
+        publish_command: declared.publish_command.clone(),
+        app_version,
+        values_image_tag: declared.values_image_tag.clone(),
         line,
     })
 }

@@ -11,9 +11,10 @@ use verso_core::plan::{plan_release, Dependency, PackageInput, ReleasePlan};
 use verso_core::semver::Version;
 use verso_core::tag_template::{TagContext, TagMatcher, TagTemplate};
 use verso_git::{Glob, ObjectId, PathFilter, Repository, Tag, WalkRequest};
+use verso_manifest::write::VersionedFile;
 use verso_manifest::{PackageKind, LERNA_GROUP};
 
-use crate::config::{Channel, Config};
+use crate::config::{AppVersion, Channel, Config};
 use crate::report::with_hint;
 
 /// Files whose changes alone never make a package change: lockfiles at a package's root.
@@ -33,6 +34,8 @@ const LOCKFILES: [&str; 9] = [
 #[derive(Debug, Clone)]
 pub(crate) struct Member {
     pub(crate) name: String,
+    /// The name the manifests use (`name` may be a `verso.toml` rename).
+    pub(crate) manifest_name: String,
     /// Relative to the repository root, `/`-separated, `.` for the root.
     pub(crate) path: String,
     pub(crate) kind: PackageKind,
@@ -43,7 +46,12 @@ pub(crate) struct Member {
     pub(crate) filter: PathFilter,
     pub(crate) group: Option<usize>,
     /// Files the release writes the version into, besides the manifest.
-    pub(crate) versioned_files: Vec<String>,
+    pub(crate) versioned_files: Vec<VersionedFile>,
+    /// `false` when `verso.toml` says never to publish it.
+    pub(crate) publish: bool,
+    pub(crate) publish_command: Option<String>,
+    pub(crate) app_version: AppVersion,
+    pub(crate) values_image_tag: Option<String>,
 }
 
 /// A fixed group: one version, one tag.
@@ -76,6 +84,7 @@ impl Workspace {
             .map(|package| (package, None))
             .collect();
         let mut renames: HashMap<(PackageKind, String), String> = HashMap::new();
+        let mut manifest_names: HashMap<(PackageKind, String), String> = HashMap::new();
         for entry in &config.packages {
             let at_path: Vec<usize> = packages
                 .iter()
@@ -123,6 +132,7 @@ impl Workspace {
             };
             let (package, settings) = &mut packages[index];
             if let Some(name) = &entry.name {
+                manifest_names.insert((package.kind, name.clone()), package.name.clone());
                 renames.insert((package.kind, package.name.clone()), name.clone());
                 package.name.clone_from(name);
             }
@@ -178,6 +188,10 @@ impl Workspace {
             }
             members.push(Member {
                 name: package.name.clone(),
+                manifest_name: manifest_names
+                    .get(&(package.kind, package.name.clone()))
+                    .cloned()
+                    .unwrap_or_else(|| package.name.clone()),
                 path: package.path.clone(),
                 kind: package.kind,
                 manifest_version: package.manifest_version.clone(),
@@ -188,6 +202,12 @@ impl Workspace {
                 versioned_files: settings
                     .map(|settings| settings.versioned_files.clone())
                     .unwrap_or_default(),
+                publish: settings.is_none_or(|settings| settings.publish),
+                publish_command: settings.and_then(|settings| settings.publish_command.clone()),
+                app_version: settings
+                    .map(|settings| settings.app_version.clone())
+                    .unwrap_or_default(),
+                values_image_tag: settings.and_then(|settings| settings.values_image_tag.clone()),
             });
         }
         // Nested packages (a chart inside a service) are not part of the outer package.
@@ -215,6 +235,21 @@ impl Workspace {
             member.filter.skip = skip;
         }
 
+        // A chart that deploys an app follows its releases: an internal dependency the
+        // planner propagates like any other.
+        for (index, (_, settings)) in packages.iter().enumerate() {
+            let Some(settings) = settings else { continue };
+            if let AppVersion::Package(app) = &settings.app_version {
+                let what = "`app_version`";
+                member_named(&members, app, settings.line, what)?;
+                members[index].dependencies.push(Dependency::new(
+                    app,
+                    verso_core::plan::DependencyKind::Runtime,
+                    "",
+                    verso_core::plan::SpecStyle::Npm,
+                ));
+            }
+        }
         let groups = build_groups(&packages, &mut members, config)?;
         let mut shared = Vec::new();
         for entry in &config.shared_paths {

@@ -93,6 +93,11 @@ impl Repository {
         self.repo.workdir()
     }
 
+    /// The folder shared by every worktree of the repository (`.git` in a plain clone).
+    pub fn common_dir(&self) -> &Path {
+        self.repo.common_dir()
+    }
+
     /// The commit HEAD points at.
     pub fn head(&self) -> Result<ObjectId, Error> {
         let mut head = self

@@ -3,6 +3,7 @@
 mod commit;
 mod next;
 mod plan;
+mod release;
 mod semver;
 
 use std::path::Path;
@@ -22,6 +23,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         },
         Command::Plan(args) => plan::run(&cli.global, &args, plan::View::Plan),
         Command::Changed(args) => plan::run(&cli.global, &args, plan::View::Changed),
+        Command::Release(args) => release::run(&cli.global, &args),
         Command::Semver(command) => semver::run(command),
         Command::Commit(command) => commit::run(command),
         Command::Lint(args) => commit::lint(&cli.global, &args),

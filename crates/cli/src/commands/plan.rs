@@ -64,7 +64,7 @@ struct ChangedPackage<'a> {
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &PlanArgs, view: View) -> anyhow::Result<Outcome> {
-    let Some(planned) = load(global, args.channel.as_deref())? else {
+    let Some(Loaded { planned, .. }) = load(global, args.channel.as_deref())? else {
         return Ok(Outcome::Rejected);
     };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -103,9 +103,17 @@ pub(crate) fn run(global: &GlobalArgs, args: &PlanArgs, view: View) -> anyhow::R
     Ok(Outcome::Success)
 }
 
+/// A planned repository.
+pub(super) struct Loaded {
+    pub(super) root: std::path::PathBuf,
+    pub(super) config: Config,
+    pub(super) branch: Option<String>,
+    pub(super) planned: WorkspacePlan,
+}
+
 /// Loads the workspace and plans it; `None` when a `fail` rule blocks the release (the
 /// commits are reported on stderr).
-fn load(global: &GlobalArgs, channel: Option<&str>) -> anyhow::Result<Option<WorkspacePlan>> {
+pub(super) fn load(global: &GlobalArgs, channel: Option<&str>) -> anyhow::Result<Option<Loaded>> {
     let repository = super::open_repository(global)?;
     let root = repository
         .workdir()
@@ -141,7 +149,12 @@ fn load(global: &GlobalArgs, channel: Option<&str>) -> anyhow::Result<Option<Wor
         eprintln!("hint: revert or reword these commits, or change the rule");
         return Ok(None);
     }
-    Ok(Some(planned))
+    Ok(Some(Loaded {
+        root,
+        config,
+        branch,
+        planned,
+    }))
 }
 
 fn plan_report(planned: &WorkspacePlan) -> PlanReport<'_> {
@@ -180,11 +193,20 @@ fn plan_report(planned: &WorkspacePlan) -> PlanReport<'_> {
     }
 }
 
-fn new_tag(planned: &WorkspacePlan, index: usize) -> Option<String> {
+pub(super) fn new_tag(planned: &WorkspacePlan, index: usize) -> Option<String> {
     planned.plan.packages[index]
         .next_version
         .as_ref()
         .map(|version| planned.matchers[index].tag_for(version))
+}
+
+fn describe_versioned_file(file: &verso_manifest::write::VersionedFile) -> String {
+    use verso_manifest::write::VersionedFile;
+    match file {
+        VersionedFile::Whole { file } => format!("`{file}`"),
+        VersionedFile::Key { file, key } => format!("`{file}` at `{}`", key.join(".")),
+        VersionedFile::Pattern { file, pattern } => format!("`{file}` matching `{pattern}`"),
+    }
 }
 
 /// Why, in a few words.
@@ -286,7 +308,7 @@ fn write_table(out: &mut impl std::io::Write, planned: &WorkspacePlan) -> std::i
 
 /// `verso explain <package>`.
 pub(crate) fn explain(global: &GlobalArgs, name: &str, args: &NextArgs) -> anyhow::Result<Outcome> {
-    let Some(planned) = load(global, args.channel.as_deref())? else {
+    let Some(Loaded { planned, .. }) = load(global, args.channel.as_deref())? else {
         return Ok(Outcome::Rejected);
     };
     let Some(index) = planned.workspace.find(name) else {
@@ -343,7 +365,12 @@ fn write_explanation(
         writeln!(
             out,
             "Versioned files: {}",
-            member.versioned_files.join(", ")
+            member
+                .versioned_files
+                .iter()
+                .map(describe_versioned_file)
+                .collect::<Vec<_>>()
+                .join(", ")
         )?;
     }
     match (&base.tag, &base.version) {

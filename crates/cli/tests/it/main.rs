@@ -3,6 +3,7 @@
 mod commit;
 mod next;
 mod plan;
+mod release;
 mod semver;
 
 use std::io::Write as _;
@@ -34,8 +35,19 @@ impl Run {
 
 /// Runs `verso` in `directory` with `args`, feeding `stdin`.
 pub(crate) fn verso_with_input(directory: &Path, args: &[&str], stdin: &str) -> Run {
+    verso_with(directory, args, stdin, &[])
+}
+
+/// Runs `verso` with extra environment variables.
+pub(crate) fn verso_with(
+    directory: &Path,
+    args: &[&str],
+    stdin: &str,
+    environment: &[(&str, &str)],
+) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_verso"))
         .args(args)
+        .envs(environment.iter().copied())
         .current_dir(directory)
         .env_remove("VERSO_CONFIG")
         .env_remove("VERSO_CHANNEL")
