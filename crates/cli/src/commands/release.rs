@@ -29,9 +29,12 @@ pub(crate) fn run(global: &GlobalArgs, args: &ReleaseArgs) -> anyhow::Result<Out
     let repository = super::open_repository(global)?;
     let root = repository
         .workdir()
-        .ok_or_else(|| anyhow!("the repository has no working tree to release from"))?
-        .to_path_buf();
-    let git_dir = repository.common_dir().to_path_buf();
+        .ok_or_else(|| anyhow!("the repository has no working tree to release from"))?;
+    // Publishers run in package folders: every path must be absolute.
+    let root = std::fs::canonicalize(root)
+        .with_context(|| format!("cannot resolve {}", root.display()))?;
+    let git_dir = std::fs::canonicalize(repository.common_dir())
+        .with_context(|| format!("cannot resolve {}", repository.common_dir().display()))?;
     drop(repository);
     let git = Git::new(&root);
     let _lock = Lock::acquire(&git_dir)?;

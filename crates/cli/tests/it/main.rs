@@ -3,6 +3,7 @@
 mod commit;
 mod next;
 mod plan;
+mod publish;
 mod release;
 mod semver;
 

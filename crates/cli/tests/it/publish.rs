@@ -1,0 +1,249 @@
+//! Publishing to real registries: verdaccio for npm, a CNCF distribution registry with the
+//! real helm client for charts. `scripts/test.sh` starts them and sets `NPM_REGISTRY_URL`,
+//! `NPM_REGISTRY_NPMRC`, `REGISTRY_ADDR` and `HELM_BIN`; with `VERSO_REQUIRE_SERVICES=1`
+//! (as there) a missing service fails the test instead of skipping it.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use verso_testkit::TestRepo;
+
+use crate::{verso_with, Run};
+
+fn service(variable: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ => {
+            assert!(
+                std::env::var_os("VERSO_REQUIRE_SERVICES").is_none(),
+                "{variable} is not set: start the test services with scripts/test.sh"
+            );
+            eprintln!("skipped: {variable} is not set (scripts/test.sh starts the services)");
+            None
+        }
+    }
+}
+
+/// A name no other test run has used in the long-lived registries.
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    format!("{prefix}{}x{nanos}", std::process::id())
+}
+
+fn release(repo: &TestRepo, args: &[&str], environment: &[(&str, &str)]) -> Run {
+    let mut arguments = vec!["release", "--date", "2026-11-21", "--no-push", "--json"];
+    arguments.extend_from_slice(args);
+    let mut all: Vec<(&str, &str)> = vec![
+        ("GIT_AUTHOR_NAME", "Release Bot"),
+        ("GIT_AUTHOR_EMAIL", "release@verso.invalid"),
+        ("GIT_COMMITTER_NAME", "Release Bot"),
+        ("GIT_COMMITTER_EMAIL", "release@verso.invalid"),
+    ];
+    all.extend_from_slice(environment);
+    verso_with(repo.path(), &arguments, "", &all)
+}
+
+fn npm(npmrc: &str, directory: &Path, args: &[&str]) -> (bool, String) {
+    let output = Command::new("npm")
+        .args(args)
+        .current_dir(directory)
+        .env("NPM_CONFIG_USERCONFIG", npmrc)
+        .output()
+        .expect("npm runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+    )
+}
+
+fn outcome(summary: &Value, package: &str) -> Value {
+    summary["packages"]
+        .as_array()
+        .and_then(|packages| packages.iter().find(|entry| entry["name"] == package))
+        .map_or(Value::Null, |entry| entry["published"].clone())
+}
+
+#[test]
+fn npm_workspace_publishes_in_order_skips_what_is_published_and_keeps_latest_stable() {
+    let (Some(url), Some(npmrc)) = (service("NPM_REGISTRY_URL"), service("NPM_REGISTRY_NPMRC"))
+    else {
+        return;
+    };
+    let scope = unique("@vt");
+    let core = format!("{scope}/core");
+    let api = format!("{scope}/api");
+    let repo = TestRepo::new();
+    repo.write(
+        "package.json",
+        "{\"name\": \"root\", \"private\": true, \"workspaces\": [\"packages/*\"]}\n",
+    );
+    repo.write(
+        "packages/core/package.json",
+        &format!("{{\n  \"name\": \"{core}\",\n  \"version\": \"1.0.0\"\n}}\n"),
+    );
+    repo.write(
+        "packages/api/package.json",
+        &format!("{{\n  \"name\": \"{api}\",\n  \"version\": \"1.0.0\",\n  \"dependencies\": {{\n    \"{core}\": \"^1.0.0\"\n  }}\n}}\n"),
+    );
+    repo.write(
+        "verso.toml",
+        &format!("[branches]\nnext = \"beta\"\n\n[publish.npm]\nregistry = \"{url}\"\naccess = \"public\"\n"),
+    );
+    let repo = repo
+        .commit_all("chore: layout")
+        .tag(&format!("{core}@1.0.0"))
+        .tag(&format!("{api}@1.0.0"))
+        .commit_file(
+            "packages/core/index.js",
+            "module.exports = 1;\n",
+            "feat(core): export one",
+        );
+    let environment = [("NPM_CONFIG_USERCONFIG", npmrc.as_str())];
+
+    // Crash right after the dependent's publish, before the journal records it.
+    let step = format!("publish:{api}:npm");
+    let crashed = release(
+        &repo,
+        &[],
+        &[environment[0], ("VERSO_TEST_CRASH_AFTER", &step)],
+    );
+    assert_eq!(crashed.code, 86, "{}", crashed.stderr);
+    let resumed = release(&repo, &[], &environment);
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    let summary = resumed.json();
+    assert_eq!(
+        outcome(&summary, &core),
+        serde_json::json!([["npm", "published"]])
+    );
+    assert_eq!(
+        outcome(&summary, &api),
+        serde_json::json!([["npm", "skipped"]])
+    );
+
+    let outside = tempfile::tempdir().expect("tempdir");
+    let view = |spec: &str, field: &str| {
+        let (ok, text) = npm(
+            &npmrc,
+            outside.path(),
+            &["view", spec, field, "--json", "--registry", &url],
+        );
+        assert!(ok, "npm view {spec} {field}");
+        serde_json::from_str::<Value>(&text).unwrap_or(Value::Null)
+    };
+    assert_eq!(view(&core, "versions"), serde_json::json!(["1.1.0"]));
+    assert_eq!(
+        view(&format!("{api}@1.0.1"), "dependencies"),
+        serde_json::json!({ core.clone(): "^1.1.0" })
+    );
+    assert_eq!(
+        view(&core, "dist-tags"),
+        serde_json::json!({ "latest": "1.1.0" })
+    );
+
+    // A prerelease goes to its channel's dist-tag; latest stays on the stable version.
+    let repo = repo.branch("next").checkout("next").commit_file(
+        "packages/core/beta.js",
+        "module.exports = 2;\n",
+        "feat(core): beta feature",
+    );
+    let run = release(&repo, &[], &environment);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        view(&core, "dist-tags"),
+        serde_json::json!({ "latest": "1.1.0", "beta": "1.2.0-beta.0" })
+    );
+
+    // Someone published the next version by hand with other contents: refused, named.
+    let repo = repo.checkout("main").commit_file(
+        "packages/api/index.js",
+        "module.exports = 3;\n",
+        "fix(api): handle nulls",
+    );
+    let squatter = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        squatter.path().join("package.json"),
+        format!("{{\"name\": \"{api}\", \"version\": \"1.0.2\", \"description\": \"not ours\"}}"),
+    )
+    .expect("written");
+    let (ok, _) = npm(&npmrc, squatter.path(), &["publish", "--registry", &url]);
+    assert!(ok, "the squatting publish works");
+    let refused = release(&repo, &[], &environment);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("already published with different contents"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn helm_chart_is_pushed_to_an_oci_registry_that_helm_pulls_from() {
+    let (Some(address), Some(helm)) = (service("REGISTRY_ADDR"), service("HELM_BIN")) else {
+        return;
+    };
+    let name = unique("web");
+    let repository = format!("oci://{address}/charts");
+    let repo = TestRepo::new();
+    repo.write(
+        "charts/web/Chart.yaml",
+        &format!("apiVersion: v2\nname: {name}\nversion: 0.1.0\nappVersion: \"1.0.0\"\n"),
+    );
+    repo.write("charts/web/values.yaml", "replicas: 1\n");
+    repo.write(
+        "charts/web/templates/config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  replicas: \"{{ .Values.replicas }}\"\n",
+    );
+    repo.write(
+        "verso.toml",
+        &format!("[publish.helm]\nrepository = \"{repository}\"\n"),
+    );
+    let repo = repo
+        .commit_all("chore: chart")
+        .tag(&format!("{name}-0.1.0"))
+        .commit_file(
+            "charts/web/values.yaml",
+            "replicas: 2\n",
+            "fix(web): two replicas",
+        );
+
+    let step = format!("publish:{name}:helm");
+    let crashed = release(&repo, &[], &[("VERSO_TEST_CRASH_AFTER", &step)]);
+    assert_eq!(crashed.code, 86, "{}", crashed.stderr);
+    let resumed = release(&repo, &[], &[]);
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    assert_eq!(
+        outcome(&resumed.json(), &name),
+        serde_json::json!([["helm", "skipped"]])
+    );
+
+    let pulled = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(&helm)
+        .args([
+            "pull",
+            &format!("{repository}/{name}"),
+            "--version",
+            "0.1.1",
+            "--plain-http",
+            "--untar",
+            "--destination",
+        ])
+        .arg(pulled.path())
+        .output()
+        .expect("helm runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let chart =
+        std::fs::read_to_string(pulled.path().join(&name).join("Chart.yaml")).expect("pulled");
+    assert!(chart.contains("version: 0.1.1"), "{chart}");
+    let values =
+        std::fs::read_to_string(pulled.path().join(&name).join("values.yaml")).expect("pulled");
+    assert_eq!(values, "replicas: 2\n");
+}

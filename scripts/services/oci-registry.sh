@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# A throwaway OCI registry (CNCF distribution, Debian's docker-registry) on 127.0.0.1 for
+# the tests, with filesystem storage and deletes enabled.
+#
+#   oci-registry.sh start [--port N]    prints REGISTRY_ADDR=127.0.0.1:N
+#   oci-registry.sh stop  [--port N]
+set -euo pipefail
+service=oci-registry
+source "$(dirname "$0")/lib.sh"
+
+cmd=${1:-start}; shift || true
+port=5055
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --port) port=$2; shift 2 ;;
+    *) say "unknown argument: $1"; exit 2 ;;
+  esac
+done
+dir=${TMPDIR:-/tmp}/verso-oci-registry-$port
+addr=127.0.0.1:$port
+
+case $cmd in
+  start)
+    if ! running_pid "$dir/pid" docker-registry >/dev/null; then
+      command -v docker-registry >/dev/null || apt_install docker-registry
+      [[ $(http_code "http://$addr/v2/") == 000 ]] || { say "port $port is taken"; exit 1; }
+      rm -rf "$dir"; mkdir -p "$dir/data"
+      cat >"$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: $addr
+  secret: verso-test-$port
+YAML
+      spawn "$dir/pid" "$dir/log" docker-registry serve "$dir/config.yml"
+      for _ in $(seq 100); do
+        [[ $(http_code "http://$addr/v2/") == 200 ]] && break
+        running_pid "$dir/pid" docker-registry >/dev/null || { say "registry exited:"; tail -20 "$dir/log" >&2; exit 1; }
+        sleep 0.1
+      done
+      [[ $(http_code "http://$addr/v2/") == 200 ]] || { say "no answer on $addr"; exit 1; }
+      say "started on $addr"
+    fi
+    echo "REGISTRY_ADDR=$addr"
+    ;;
+  stop) stop_pid "$dir/pid" docker-registry; rm -rf "$dir" ;;
+  *) say "usage: oci-registry.sh start|stop [--port N]"; exit 2 ;;
+esac
