@@ -45,9 +45,13 @@ pub(crate) enum Command {
     /// Parse, compare, increment and match SemVer versions (node-semver semantics).
     #[command(subcommand)]
     Semver(SemverCommand),
-    /// Work with commit messages.
+    /// Write a conventional commit: prompts for type, scope (suggested from the packages the
+    /// staged files belong to), description, body and breaking change, then runs
+    /// `git commit`. Flags answer the prompts for scripts.
+    Commit(CommitArgs),
+    /// Install git hooks: `commit-msg` runs `verso lint`.
     #[command(subcommand)]
-    Commit(CommitCommand),
+    Hook(HookCommand),
     /// Check a commit message file (for a `commit-msg` hook): exit 0 if conventional, 1 if not.
     Lint(LintArgs),
 }
@@ -163,6 +167,41 @@ pub(crate) enum SemverCommand {
     },
     /// Sort versions read from standard input (one per line) by ascending precedence.
     Sort,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct CommitArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<CommitCommand>,
+    /// The type: feat, fix, docs, refactor, perf, test, build, ci, chore, ...
+    #[arg(long = "type", short = 't', value_name = "TYPE")]
+    pub(crate) kind: Option<String>,
+    /// The scope; `-` for none [default: the package the staged files belong to].
+    #[arg(long, short = 's')]
+    pub(crate) scope: Option<String>,
+    /// The description (the header after `type(scope): `).
+    #[arg(long, short = 'm', value_name = "DESCRIPTION")]
+    pub(crate) message: Option<String>,
+    /// The body.
+    #[arg(long)]
+    pub(crate) body: Option<String>,
+    /// Marks a breaking change, described by this text (a `BREAKING CHANGE:` footer).
+    #[arg(long, value_name = "DESCRIPTION")]
+    pub(crate) breaking: Option<String>,
+    /// Print the message instead of committing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum HookCommand {
+    /// Write `.git/hooks/commit-msg` so that every commit message is checked by `verso lint`.
+    Install {
+        /// Replace an existing hook that verso did not write.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

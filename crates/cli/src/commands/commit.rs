@@ -1,4 +1,5 @@
-//! `verso commit parse` and `verso lint`.
+//! `verso commit` (the prompt), `verso commit parse`, `verso lint` and
+//! `verso hook install`.
 
 use std::io::Read as _;
 use std::path::Path;
@@ -173,4 +174,223 @@ mod tests {
         let raw = "\n\nfeat: x\n# Please enter the commit message\n\nbody\n# ------------------------ >8 ------------------------\ndiff --git a b\n";
         assert_eq!(strip_comments(raw), "feat: x\n\nbody");
     }
+}
+
+/// The header and footers of a message assembled from answers.
+fn assemble(
+    kind: &str,
+    scope: Option<&str>,
+    description: &str,
+    body: Option<&str>,
+    breaking: Option<&str>,
+) -> String {
+    let scope = scope
+        .filter(|scope| !scope.is_empty() && *scope != "-")
+        .map(|scope| format!("({scope})"))
+        .unwrap_or_default();
+    let bang = if breaking.is_some() { "!" } else { "" };
+    let mut message = format!("{kind}{scope}{bang}: {description}\n");
+    if let Some(body) = body.filter(|body| !body.trim().is_empty()) {
+        message.push('\n');
+        message.push_str(body.trim_end());
+        message.push('\n');
+    }
+    if let Some(breaking) = breaking {
+        message.push_str(&format!("\nBREAKING CHANGE: {}\n", breaking.trim()));
+    }
+    message
+}
+
+/// Scopes for the staged files: the packages they belong to (the deepest package folder
+/// that holds each file), npm scopes left out (`@acme/api` → `api`).
+fn suggested_scope(root: &Path, config: &Config) -> anyhow::Result<Option<String>> {
+    let output = std::process::Command::new("git")
+        .args(["diff", "--cached", "--name-only", "-z"])
+        .current_dir(root)
+        .output()
+        .context("failed to run `git diff --cached`")?;
+    let staged = String::from_utf8_lossy(&output.stdout).into_owned();
+    let workspace = match crate::workspace::Workspace::load(root, config) {
+        Ok(workspace) => workspace,
+        Err(_) => return Ok(None),
+    };
+    if workspace.members.len() < 2 {
+        return Ok(None);
+    }
+    let mut scopes: Vec<String> = Vec::new();
+    for file in staged.split('\0').filter(|file| !file.is_empty()) {
+        let owner = workspace
+            .members
+            .iter()
+            .filter(|member| {
+                member.path != "."
+                    && file
+                        .strip_prefix(member.path.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
+            .max_by_key(|member| member.path.len());
+        if let Some(member) = owner {
+            let name = member.name.rsplit('/').next().unwrap_or(&member.name);
+            if !scopes.iter().any(|scope| scope == name) {
+                scopes.push(name.to_owned());
+            }
+        }
+    }
+    Ok((!scopes.is_empty()).then(|| scopes.join(",")))
+}
+
+/// Asks one question on stderr and reads one line of stdin; `None` at end of input.
+fn ask(
+    input: &mut impl std::io::BufRead,
+    question: &str,
+    default: Option<&str>,
+) -> anyhow::Result<Option<String>> {
+    match default {
+        Some(default) if !default.is_empty() => eprint!("{question} [{default}]: "),
+        _ => eprint!("{question}: "),
+    }
+    let mut line = String::new();
+    if input.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let answer = line.trim().to_owned();
+    Ok(Some(if answer.is_empty() {
+        default.unwrap_or("").to_owned()
+    } else {
+        answer
+    }))
+}
+
+/// `verso commit`: the message from flags, then prompts for what they left open.
+pub(crate) fn write(
+    global: &GlobalArgs,
+    args: &crate::args::CommitArgs,
+) -> anyhow::Result<Outcome> {
+    let repository = super::open_repository(global)?;
+    let root = repository
+        .workdir()
+        .ok_or_else(|| anyhow::anyhow!("the repository has no working tree to commit in"))?
+        .to_path_buf();
+    drop(repository);
+    let config = Config::load(global.config.as_deref(), Some(&root))?;
+    let suggestion = suggested_scope(&root, &config)?;
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let end = || anyhow::anyhow!("standard input ended before the message was complete");
+    let kind = match &args.kind {
+        Some(kind) => kind.clone(),
+        None => {
+            let types = DEFAULT_TYPES.join(", ");
+            ask(&mut input, &format!("Type ({types})"), Some("feat"))?.ok_or_else(end)?
+        }
+    };
+    let scope = match &args.scope {
+        Some(scope) => Some(scope.clone()),
+        None if args.message.is_some() => suggestion.clone(),
+        None => ask(&mut input, "Scope (`-` for none)", suggestion.as_deref())?,
+    };
+    let description = match &args.message {
+        Some(message) => message.clone(),
+        None => ask(&mut input, "Description", None)?.ok_or_else(end)?,
+    };
+    let (body, breaking) = if args.message.is_some() {
+        (args.body.clone(), args.breaking.clone())
+    } else {
+        let body = match &args.body {
+            Some(body) => Some(body.clone()),
+            None => ask(&mut input, "Body (one line, empty for none)", None)?,
+        };
+        let breaking = match &args.breaking {
+            Some(breaking) => Some(breaking.clone()),
+            None => ask(
+                &mut input,
+                "Breaking change (describe it, empty for none)",
+                None,
+            )?
+            .filter(|answer| !answer.is_empty()),
+        };
+        (body, breaking)
+    };
+    let message = assemble(
+        &kind,
+        scope.as_deref(),
+        &description,
+        body.as_deref(),
+        breaking.as_deref(),
+    );
+    let problems = problems(&message, &config.rules);
+    if !problems.is_empty() || description.trim().is_empty() {
+        eprintln!(
+            "error: `{}` is not a conventional commit message",
+            message.lines().next().unwrap_or("")
+        );
+        for problem in &problems {
+            eprintln!("  - {problem}");
+        }
+        if description.trim().is_empty() {
+            eprintln!("  - the description is empty");
+        }
+        return Ok(Outcome::Rejected);
+    }
+    if args.dry_run {
+        print!("{message}");
+        return Ok(Outcome::Success);
+    }
+    let mut child = std::process::Command::new("git")
+        .args(["commit", "--cleanup=verbatim", "--file=-"])
+        .current_dir(&root)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .context("failed to run `git commit`")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write as _;
+        stdin.write_all(message.as_bytes())?;
+    }
+    let status = child.wait()?;
+    Ok(if status.success() {
+        Outcome::Success
+    } else {
+        Outcome::Rejected
+    })
+}
+
+/// The first line of the hooks verso writes, to recognise them.
+const HOOK_MARKER: &str = "# installed by `verso hook install`";
+
+/// `verso hook install`: a `commit-msg` hook that runs `verso lint` on the message.
+pub(crate) fn hook(
+    global: &GlobalArgs,
+    command: &crate::args::HookCommand,
+) -> anyhow::Result<Outcome> {
+    let crate::args::HookCommand::Install { force } = command;
+    let repository = super::open_repository(global)?;
+    let hooks = repository.common_dir().join("hooks");
+    drop(repository);
+    std::fs::create_dir_all(&hooks)
+        .with_context(|| format!("failed to create {}", hooks.display()))?;
+    let path = hooks.join("commit-msg");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if !existing.contains(HOOK_MARKER) && !force {
+            return Err(crate::report::with_hint(
+                anyhow::anyhow!("{} exists and was not written by verso", path.display()),
+                "pass `--force` to replace it, or call `verso lint \"$1\"` from it yourself",
+            ));
+        }
+    }
+    // `verso` from PATH when there is one, else the binary that installed the hook.
+    let fallback = std::env::current_exe()
+        .ok()
+        .map(|path| path.display().to_string().replace('\'', "'\\''"))
+        .unwrap_or_else(|| "verso".to_owned());
+    let script = format!(
+        "#!/bin/sh\n{HOOK_MARKER}\n# Rejects commit messages that are not Conventional Commits.\nif command -v verso >/dev/null 2>&1; then exec verso lint \"$1\"; fi\nexec '{fallback}' lint \"$1\"\n"
+    );
+    std::fs::write(&path, script).with_context(|| format!("failed to write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+    }
+    println!("installed {}", path.display());
+    Ok(Outcome::Success)
 }

@@ -25,7 +25,11 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Changed(args) => plan::run(&cli.global, &args, plan::View::Changed),
         Command::Release(args) => release::run(&cli.global, &args),
         Command::Semver(command) => semver::run(command),
-        Command::Commit(command) => commit::run(command),
+        Command::Commit(args) => match args.command {
+            Some(command) => commit::run(command),
+            None => commit::write(&cli.global, &args),
+        },
+        Command::Hook(command) => commit::hook(&cli.global, &command),
         Command::Lint(args) => commit::lint(&cli.global, &args),
     }
 }

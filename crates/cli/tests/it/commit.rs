@@ -141,3 +141,126 @@ fn lint_works_as_a_commit_msg_hook() {
         String::from_utf8_lossy(&accepted.stderr)
     );
 }
+
+/// A monorepo with two npm packages and a staged change in `packages/api`.
+fn staged_in_api() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write(
+        "package.json",
+        "{\"name\": \"root\", \"private\": true, \"workspaces\": [\"packages/*\"]}\n",
+    );
+    repo.write(
+        "packages/api/package.json",
+        "{\"name\": \"@acme/api\", \"version\": \"1.0.0\"}\n",
+    );
+    repo.write(
+        "packages/core/package.json",
+        "{\"name\": \"@acme/core\", \"version\": \"1.0.0\"}\n",
+    );
+    let repo = repo.commit_all("chore: layout");
+    repo.write("packages/api/index.js", "module.exports = 1;\n");
+    repo.git(&["add", "packages/api/index.js"]);
+    repo
+}
+
+fn last_message(repo: &TestRepo) -> String {
+    String::from_utf8_lossy(&repo.git(&["log", "-1", "--format=%B"]).stdout)
+        .trim_end()
+        .to_owned()
+}
+
+const IDENTITY: [(&str, &str); 4] = [
+    ("GIT_AUTHOR_NAME", "Dev"),
+    ("GIT_AUTHOR_EMAIL", "dev@verso.invalid"),
+    ("GIT_COMMITTER_NAME", "Dev"),
+    ("GIT_COMMITTER_EMAIL", "dev@verso.invalid"),
+];
+
+#[test]
+fn commit_flags_write_the_message_with_the_staged_package_as_scope() {
+    let repo = staged_in_api();
+    let run = crate::verso_with(
+        repo.path(),
+        &["commit", "--type", "feat", "-m", "export one"],
+        "",
+        &IDENTITY,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(last_message(&repo), "feat(api): export one");
+}
+
+#[test]
+fn commit_prompts_read_answers_from_stdin() {
+    let repo = staged_in_api();
+    let run = crate::verso_with(
+        repo.path(),
+        &["commit"],
+        "fix\n\nhandle nulls\nNulls no longer crash the parser.\nthe v1 endpoint is gone\n",
+        &IDENTITY,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Scope (`-` for none) [api]"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        last_message(&repo),
+        "fix(api)!: handle nulls\n\nNulls no longer crash the parser.\n\nBREAKING CHANGE: the v1 endpoint is gone"
+    );
+
+    // An unknown type is refused and nothing is committed.
+    let head = repo.rev_parse("HEAD");
+    repo.write("packages/core/index.js", "x\n");
+    repo.git(&["add", "-A"]);
+    let run = crate::verso_with(
+        repo.path(),
+        &["commit", "-t", "feature", "-m", "x"],
+        "",
+        &IDENTITY,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unknown type `feature`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(repo.rev_parse("HEAD"), head);
+}
+
+#[test]
+fn installed_hook_rejects_unconventional_messages() {
+    let repo = staged_in_api();
+    let run = verso(repo.path(), &["hook", "install"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let refused = std::process::Command::new("git")
+        .args(["commit", "-q", "-m", "Update stuff"])
+        .current_dir(repo.path())
+        .envs(IDENTITY)
+        .output()
+        .expect("git runs");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a conventional commit"));
+    let accepted = std::process::Command::new("git")
+        .args(["commit", "-q", "-m", "feat(api): export one"])
+        .current_dir(repo.path())
+        .envs(IDENTITY)
+        .output()
+        .expect("git runs");
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+    // A hook verso did not write is kept unless forced.
+    std::fs::write(
+        repo.path().join(".git/hooks/commit-msg"),
+        "#!/bin/sh\nexit 0\n",
+    )
+    .expect("written");
+    let run = verso(repo.path(), &["hook", "install"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--force"), "{}", run.stderr);
+    let run = verso(repo.path(), &["hook", "install", "--force"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
