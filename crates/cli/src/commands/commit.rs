@@ -141,41 +141,6 @@ fn read_input(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accepts_conventional_and_git_generated_messages() {
-        let rules = BumpRules::default();
-        for message in [
-            "feat(api): list versions",
-            "fix!: drop v1\n\nBREAKING CHANGE: gone",
-            "Merge branch 'main' into dev",
-            "Revert \"feat: x\"\n\nThis reverts commit abcdef0.",
-            "fixup! feat: x",
-        ] {
-            assert!(problems(message, &rules).is_empty(), "{message}");
-        }
-    }
-
-    #[test]
-    fn rejects_unknown_types_unless_configured() {
-        let mut rules = BumpRules::default();
-        assert_eq!(problems("deps: bump x", &rules).len(), 1);
-        rules
-            .insert("deps", verso_core::bump::Level::Bump(Bump::Patch))
-            .expect("valid");
-        assert!(problems("deps: bump x", &rules).is_empty());
-    }
-
-    #[test]
-    fn strips_comments_and_scissors() {
-        let raw = "\n\nfeat: x\n# Please enter the commit message\n\nbody\n# ------------------------ >8 ------------------------\ndiff --git a b\n";
-        assert_eq!(strip_comments(raw), "feat: x\n\nbody");
-    }
-}
-
 /// The header and footers of a message assembled from answers.
 fn assemble(
     kind: &str,
@@ -393,4 +358,39 @@ pub(crate) fn hook(
     }
     println!("installed {}", path.display());
     Ok(Outcome::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_conventional_and_git_generated_messages() {
+        let rules = BumpRules::default();
+        for message in [
+            "feat(api): list versions",
+            "fix!: drop v1\n\nBREAKING CHANGE: gone",
+            "Merge branch 'main' into dev",
+            "Revert \"feat: x\"\n\nThis reverts commit abcdef0.",
+            "fixup! feat: x",
+        ] {
+            assert!(problems(message, &rules).is_empty(), "{message}");
+        }
+    }
+
+    #[test]
+    fn rejects_unknown_types_unless_configured() {
+        let mut rules = BumpRules::default();
+        assert_eq!(problems("deps: bump x", &rules).len(), 1);
+        rules
+            .insert("deps", verso_core::bump::Level::Bump(Bump::Patch))
+            .expect("valid");
+        assert!(problems("deps: bump x", &rules).is_empty());
+    }
+
+    #[test]
+    fn strips_comments_and_scissors() {
+        let raw = "\n\nfeat: x\n# Please enter the commit message\n\nbody\n# ------------------------ >8 ------------------------\ndiff --git a b\n";
+        assert_eq!(strip_comments(raw), "feat: x\n\nbody");
+    }
 }
