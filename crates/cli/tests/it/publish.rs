@@ -247,3 +247,206 @@ fn helm_chart_is_pushed_to_an_oci_registry_that_helm_pulls_from() {
         std::fs::read_to_string(pulled.path().join(&name).join("values.yaml")).expect("pulled");
     assert_eq!(values, "replicas: 2\n");
 }
+
+/// The monorepo of the issue's definition of done: npm packages, a Cargo crate and a chart
+/// that deploys the API, published to the real registries. Names carry `id` so that every
+/// run has registry entries of its own.
+fn mixed_monorepo(id: &str, npm_url: &str, oci: &str) -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write(
+        "package.json",
+        "{\"name\": \"root\", \"private\": true, \"workspaces\": [\"packages/*\"]}\n",
+    );
+    repo.write(
+        "packages/core/package.json",
+        &format!("{{\n  \"name\": \"@{id}/core\",\n  \"version\": \"1.0.0\"\n}}\n"),
+    );
+    repo.write(
+        "packages/api/package.json",
+        &format!("{{\n  \"name\": \"@{id}/api\",\n  \"version\": \"1.0.0\",\n  \"dependencies\": {{\n    \"@{id}/core\": \"^1.0.0\"\n  }}\n}}\n"),
+    );
+    repo.write("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n");
+    repo.write(
+        "crates/tool/Cargo.toml",
+        "[package]\nname = \"tool\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    repo.write("crates/tool/src/main.rs", "fn main() {}\n");
+    repo.write(
+        "charts/web/Chart.yaml",
+        &format!(
+            "apiVersion: v2\nname: web{id}\nversion: 0.1.0\nappVersion: \"1.0.0\" # the API\n"
+        ),
+    );
+    repo.write("charts/web/values.yaml", "image:\n  tag: \"1.0.0\"\n");
+    repo.write(
+        "verso.toml",
+        &format!("[publish.npm]\nregistry = \"{npm_url}\"\n\n[publish.helm]\nrepository = \"oci://{oci}/charts\"\n\n[[package]]\npath = \"charts/web\"\napp_version = \"@{id}/api\"\nvalues_image_tag = \"image.tag\"\n"),
+    );
+    repo.commit_all("chore: layout")
+        .tag(&format!("@{id}/core@1.0.0"))
+        .tag(&format!("@{id}/api@1.0.0"))
+        .tag("tool-v0.1.0")
+        .tag(&format!("web{id}-0.1.0"))
+        .commit_file(
+            "packages/core/index.js",
+            "module.exports = 1;\n",
+            "feat(core): export one",
+        )
+        .commit_file(
+            "crates/tool/src/main.rs",
+            "fn main() { }\n",
+            "fix(tool): quiet",
+        )
+}
+
+/// What a release of `mixed_monorepo` leaves, with `id` replaced by `ID`: files, the release
+/// commit's message and files, tags, and the registries' contents.
+fn mixed_end_state(
+    repo: &TestRepo,
+    id: &str,
+    npmrc: &str,
+    npm_url: &str,
+    oci: &str,
+    helm: &str,
+) -> Vec<(String, String)> {
+    let git = |args: &[&str]| {
+        String::from_utf8_lossy(&repo.git(args).stdout)
+            .trim()
+            .to_owned()
+    };
+    let mut state = vec![
+        ("message".to_owned(), git(&["log", "-1", "--format=%B"])),
+        (
+            "committed".to_owned(),
+            git(&["show", "--name-only", "--format=", "HEAD"]),
+        ),
+        ("tags".to_owned(), git(&["tag", "--points-at", "HEAD"])),
+        ("status".to_owned(), git(&["status", "--porcelain"])),
+        (
+            "journal".to_owned(),
+            repo.path()
+                .join(".git/verso/release.json")
+                .exists()
+                .to_string(),
+        ),
+    ];
+    for file in [
+        "packages/core/package.json",
+        "packages/api/package.json",
+        "packages/core/CHANGELOG.md",
+        "crates/tool/Cargo.toml",
+        "charts/web/Chart.yaml",
+        "charts/web/values.yaml",
+        "charts/web/CHANGELOG.md",
+    ] {
+        let text = std::fs::read_to_string(repo.path().join(file)).unwrap_or_default();
+        state.push((file.to_owned(), text));
+    }
+    let outside = tempfile::tempdir().expect("tempdir");
+    for package in ["core", "api"] {
+        let spec = format!("@{id}/{package}");
+        let (_, versions) = npm(
+            npmrc,
+            outside.path(),
+            &["view", &spec, "versions", "--json", "--registry", npm_url],
+        );
+        let (_, tags) = npm(
+            npmrc,
+            outside.path(),
+            &["view", &spec, "dist-tags", "--json", "--registry", npm_url],
+        );
+        state.push((format!("npm {package}"), format!("{versions} {tags}")));
+    }
+    let pulled = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(helm)
+        .args([
+            "pull",
+            &format!("oci://{oci}/charts/web{id}"),
+            "--version",
+            "0.1.1",
+            "--plain-http",
+            "--untar",
+            "--destination",
+        ])
+        .arg(pulled.path())
+        .output()
+        .expect("helm runs");
+    let chart = std::fs::read_to_string(pulled.path().join(format!("web{id}/Chart.yaml")))
+        .unwrap_or_default();
+    state.push((
+        "chart".to_owned(),
+        format!("{} {chart}", output.status.success()),
+    ));
+    // Commit ids differ with the names; the changelog's short hash of the feature is one.
+    let feature = git(&["rev-parse", "--short=7", "HEAD~2"]);
+    state
+        .into_iter()
+        .map(|(key, value)| (key, value.replace(id, "ID").replace(&feature, "HASH")))
+        .collect()
+}
+
+#[test]
+fn a_mixed_monorepo_released_to_real_registries_survives_a_crash_at_any_step() {
+    let (Some(npm_url), Some(npmrc), Some(oci), Some(helm)) = (
+        service("NPM_REGISTRY_URL"),
+        service("NPM_REGISTRY_NPMRC"),
+        service("REGISTRY_ADDR"),
+        service("HELM_BIN"),
+    ) else {
+        return;
+    };
+    let environment = [("NPM_CONFIG_USERCONFIG", npmrc.as_str())];
+    let id = unique("m");
+    let reference = mixed_monorepo(&id, &npm_url, &oci);
+    let planned = release(&reference, &["--dry-run"], &environment);
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    let steps: Vec<String> = planned.json()["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|step| step.as_str().map(str::to_owned))
+        .collect();
+    // files, commit, four tags, three publishes in dependency order (no push: --no-push).
+    let publishes: Vec<&str> = steps
+        .iter()
+        .filter(|step| step.starts_with("publish:"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        publishes,
+        [
+            format!("publish:@{id}/core:npm"),
+            format!("publish:@{id}/api:npm"),
+            format!("publish:web{id}:helm"),
+        ]
+    );
+    assert_eq!(steps.len(), 9, "{steps:?}");
+    let run = release(&reference, &[], &environment);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let expected = mixed_end_state(&reference, &id, &npmrc, &npm_url, &oci, &helm);
+    assert!(
+        expected.iter().any(|(key, value)| key == "chart"
+            && value.starts_with("true")
+            && value.contains("appVersion: 1.0.1")),
+        "{expected:?}"
+    );
+
+    for index in 0..steps.len() {
+        let id = unique("m");
+        let repo = mixed_monorepo(&id, &npm_url, &oci);
+        let step = release(&repo, &["--dry-run"], &environment).json()["steps"][index]
+            .as_str()
+            .expect("a step")
+            .to_owned();
+        let crashed = release(
+            &repo,
+            &[],
+            &[environment[0], ("VERSO_TEST_CRASH_AFTER", &step)],
+        );
+        assert_eq!(crashed.code, 86, "crash after {step}: {}", crashed.stderr);
+        let resumed = release(&repo, &[], &environment);
+        assert_eq!(resumed.code, 0, "resume after {step}: {}", resumed.stderr);
+        let state = mixed_end_state(&repo, &id, &npmrc, &npm_url, &oci, &helm);
+        assert_eq!(state, expected, "end state after a crash after {step}");
+    }
+}
