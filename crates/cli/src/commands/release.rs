@@ -179,7 +179,19 @@ fn prepare(loaded: &Loaded, git: &Git, args: &ReleaseArgs) -> anyhow::Result<Opt
         return Ok(None);
     }
     let date = release_date(args.date.as_deref())?;
-    let links = match git.push_remote(branch.as_deref())? {
+    let remote = git.push_remote(branch.as_deref())?;
+    // A push that cannot happen is said before anything happens.
+    if !args.no_push {
+        if branch.is_none() {
+            bail!("HEAD is detached: there is no branch to push the release to; check out a branch or pass `--no-push`");
+        }
+        if remote.is_none() {
+            bail!(
+                "the repository has no remote to push the release to: add one, or pass `--no-push`"
+            );
+        }
+    }
+    let links = match remote {
         Some(remote) => git
             .remote_url(&remote)?
             .and_then(|url| Links::from_remote(&url)),
@@ -695,7 +707,11 @@ fn print_dry_run(journal: &Journal, json: bool) -> anyhow::Result<()> {
     }
     writeln!(out, "\nCommit:")?;
     for line in journal.message.lines() {
-        writeln!(out, "  {line}")?;
+        if line.is_empty() {
+            writeln!(out)?;
+        } else {
+            writeln!(out, "  {line}")?;
+        }
     }
     writeln!(out, "\nTags:")?;
     for tag in &journal.tags {

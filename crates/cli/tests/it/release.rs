@@ -515,3 +515,15 @@ fn a_prerelease_branch_releases_on_its_channel() {
         "@acme/core 1.1.0-beta.0 1.0.0 @acme/core@1.1.0-beta.0 beta\n"
     );
 }
+
+#[test]
+fn a_push_that_cannot_happen_is_refused_before_anything_happens() {
+    let (repo, _remote) = monorepo();
+    repo.git(&["remote", "remove", "origin"]);
+    let environment: Vec<(&str, &str)> = GIT_ENV.to_vec();
+    let run = verso_with(repo.path(), &["release"], "", &environment);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no remote"), "{}", run.stderr);
+    assert!(!repo.path().join(".git/verso/release.json").exists());
+    assert_eq!(git_text(repo.path(), &["tag", "-l", "*1.1.0"]), "");
+}
