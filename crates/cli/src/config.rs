@@ -14,7 +14,7 @@ use verso_core::semver::Version;
 use verso_core::tag_template::TagTemplate;
 use verso_git::Glob;
 use verso_manifest::write::VersionedFile;
-use verso_manifest::PackageKind;
+use verso_manifest::{line_of, PackageKind};
 use verso_release::Publisher;
 
 /// The file name looked up at the repository root.
@@ -575,15 +575,6 @@ fn package_config(entry: &Spanned<PackageFile>, text: &str) -> anyhow::Result<Pa
         values_image_tag: declared.values_image_tag.clone(),
         line,
     })
-}
-
-/// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|byte| **byte == b'\n')
-        .count()
-        + 1
 }
 
 /// `*` matches any run of characters (including `/`), everything else itself.

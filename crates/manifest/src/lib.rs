@@ -311,8 +311,8 @@ pub(crate) fn read(path: &Path) -> Result<String, Error> {
     })
 }
 
-/// 1-based line of a byte offset.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+/// 1-based line of a byte offset in `text`.
+pub fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|byte| **byte == b'\n')

@@ -256,8 +256,8 @@ fn lookup<'v>(document: &'v Value, at: &[Segment<'_>]) -> Option<&'v Value> {
     Some(node)
 }
 
-/// `dir/file`, or `file` for the root.
-fn join(directory: &str, file: &str) -> String {
+/// `dir/file` for a package folder and a file in it, or `file` for the root (`.`).
+pub fn join(directory: &str, file: &str) -> String {
     if directory == "." || directory.is_empty() {
         file.to_owned()
     } else {

@@ -238,7 +238,11 @@ pub(crate) fn write(
         .to_path_buf();
     drop(repository);
     let config = Config::load(global.config.as_deref(), Some(&root))?;
-    let suggestion = suggested_scope(&root, &config)?;
+    // Reading the workspace is only needed when the scope is not given.
+    let suggestion = match &args.scope {
+        Some(_) => None,
+        None => suggested_scope(&root, &config)?,
+    };
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let end = || anyhow::anyhow!("standard input ended before the message was complete");

@@ -10,7 +10,7 @@ use anyhow::{anyhow, bail, Context as _};
 use serde::Serialize;
 use verso_core::history::ClassifiedCommit;
 use verso_core::semver::{Identifier, Version};
-use verso_manifest::write::{self, SpecChange};
+use verso_manifest::write::{self, join, SpecChange};
 use verso_manifest::PackageKind;
 use verso_release::changelog::{self, DependencyMove, Entry};
 use verso_release::remote::Links;
@@ -204,6 +204,11 @@ fn prepare(loaded: &Loaded, git: &Git, args: &ReleaseArgs) -> anyhow::Result<Opt
             })?),
             None => None,
         };
+    let changelogs = Sections {
+        date: &date,
+        links: links.as_ref(),
+        template: template.as_deref(),
+    };
     let members = &planned.workspace.members;
     let version_of = |index: usize| -> Option<Version> {
         let decided = &planned.plan.packages[index];
@@ -261,15 +266,7 @@ fn prepare(loaded: &Loaded, git: &Git, args: &ReleaseArgs) -> anyhow::Result<Opt
         release.app_version = app_version;
         manifest_releases.push(release);
 
-        let section = changelog_section(
-            planned,
-            index,
-            &version,
-            tag.as_deref().unwrap_or(""),
-            &date,
-            links.as_ref(),
-            template.as_deref(),
-        )?;
+        let section = changelogs.package(planned, index)?;
         if config.changelog.enabled {
             sections
                 .entry(join(&member.path, "CHANGELOG.md"))
@@ -280,14 +277,7 @@ fn prepare(loaded: &Loaded, git: &Git, args: &ReleaseArgs) -> anyhow::Result<Opt
             if !tags.iter().any(|planned| planned.name == *tag) {
                 tags.push(TagPlan {
                     name: tag.clone(),
-                    message: group_section(
-                        planned,
-                        index,
-                        &section,
-                        &date,
-                        links.as_ref(),
-                        template.as_deref(),
-                    )?,
+                    message: changelogs.tag(planned, index, &section)?,
                 });
             }
         }
@@ -394,104 +384,89 @@ fn prepare(loaded: &Loaded, git: &Git, args: &ReleaseArgs) -> anyhow::Result<Opt
     }))
 }
 
-/// `dir/file`, or `file` for the root.
-fn join(directory: &str, file: &str) -> String {
-    if directory == "." {
-        file.to_owned()
-    } else {
-        format!("{directory}/{file}")
-    }
+/// What every changelog section of one release shares.
+struct Sections<'a> {
+    date: &'a str,
+    links: Option<&'a Links>,
+    template: Option<&'a str>,
 }
 
-fn changelog_section(
-    planned: &WorkspacePlan,
-    index: usize,
-    version: &Version,
-    tag: &str,
-    date: &str,
-    links: Option<&Links>,
-    template: Option<&str>,
-) -> anyhow::Result<String> {
-    let member = &planned.workspace.members[index];
-    let decided = &planned.plan.packages[index];
-    let previous = decided.current_version.as_ref().map(ToString::to_string);
-    let version_text = version.to_string();
-    let dependencies = decided
-        .caused_by
-        .iter()
-        .filter_map(|name| {
-            let dependency = planned.workspace.find(name)?;
-            let version = planned.plan.packages[dependency].next_version.as_ref()?;
-            Some(DependencyMove {
-                name: name.clone(),
-                version: version.to_string(),
-            })
-        })
-        .collect();
-    let entry = Entry::new(
-        &changelog::Release {
-            package: &member.name,
-            version: &version_text,
-            previous_version: previous.as_deref(),
-            tag,
-            previous_tag: planned.bases[index].tag.as_deref(),
-            date,
-            links,
-        },
-        &planned.histories[index].commits,
-        dependencies,
-    );
-    entry
-        .render(template)
+impl Sections<'_> {
+    /// The section of member `index`'s release, titled `package`, listing `commits`.
+    fn render(
+        &self,
+        planned: &WorkspacePlan,
+        index: usize,
+        package: &str,
+        commits: &[ClassifiedCommit],
+        dependencies: Vec<DependencyMove>,
+    ) -> anyhow::Result<String> {
+        let decided = &planned.plan.packages[index];
+        let version = decided
+            .next_version
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let previous = decided.current_version.as_ref().map(ToString::to_string);
+        let tag = new_tag(planned, index).unwrap_or_default();
+        Entry::new(
+            &changelog::Release {
+                package,
+                version: &version,
+                previous_version: previous.as_deref(),
+                tag: &tag,
+                previous_tag: planned.bases[index].tag.as_deref(),
+                date: self.date,
+                links: self.links,
+            },
+            commits,
+            dependencies,
+        )
+        .render(self.template)
         .map_err(|error| anyhow!("the changelog template failed: {error:#}"))
-}
+    }
 
-/// A tag's message: the package's section, or for a fixed group the section of all the
-/// group's commits.
-fn group_section(
-    planned: &WorkspacePlan,
-    index: usize,
-    own: &str,
-    date: &str,
-    links: Option<&Links>,
-    template: Option<&str>,
-) -> anyhow::Result<String> {
-    let member = &planned.workspace.members[index];
-    let Some(group) = member.group else {
-        return Ok(own.to_owned());
-    };
-    let group = &planned.workspace.groups[group];
-    let mut seen = HashSet::new();
-    let commits: Vec<ClassifiedCommit> = group
-        .members
-        .iter()
-        .flat_map(|&member| planned.histories[member].commits.iter())
-        .filter(|commit| seen.insert(commit.id.clone()))
-        .cloned()
-        .collect();
-    let decided = &planned.plan.packages[index];
-    let version = decided
-        .next_version
-        .as_ref()
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    let previous = decided.current_version.as_ref().map(ToString::to_string);
-    let tag = new_tag(planned, index).unwrap_or_default();
-    Entry::new(
-        &changelog::Release {
-            package: &group.name,
-            version: &version,
-            previous_version: previous.as_deref(),
-            tag: &tag,
-            previous_tag: planned.bases[index].tag.as_deref(),
-            date,
-            links,
-        },
-        &commits,
-        Vec::new(),
-    )
-    .render(template)
-    .map_err(|error| anyhow!("the changelog template failed: {error:#}"))
+    /// A package's own section: its commits, and the dependencies that moved it.
+    fn package(&self, planned: &WorkspacePlan, index: usize) -> anyhow::Result<String> {
+        let dependencies = planned.plan.packages[index]
+            .caused_by
+            .iter()
+            .filter_map(|name| {
+                let dependency = planned.workspace.find(name)?;
+                let version = planned.plan.packages[dependency].next_version.as_ref()?;
+                Some(DependencyMove {
+                    name: name.clone(),
+                    version: version.to_string(),
+                })
+            })
+            .collect();
+        let member = &planned.workspace.members[index];
+        self.render(
+            planned,
+            index,
+            &member.name,
+            &planned.histories[index].commits,
+            dependencies,
+        )
+    }
+
+    /// A tag's message: the package's own section, or for a fixed group the section of
+    /// all the group's commits.
+    fn tag(&self, planned: &WorkspacePlan, index: usize, own: &str) -> anyhow::Result<String> {
+        let Some(group) = planned.workspace.members[index].group else {
+            return Ok(own.to_owned());
+        };
+        let group = &planned.workspace.groups[group];
+        let mut seen = HashSet::new();
+        let commits: Vec<ClassifiedCommit> = group
+            .members
+            .iter()
+            .flat_map(|&member| planned.histories[member].commits.iter())
+            .filter(|commit| seen.insert(commit.id.clone()))
+            .cloned()
+            .collect();
+        self.render(planned, index, &group.name, &commits, Vec::new())
+    }
 }
 
 /// The prerelease channel of a version: its first prerelease identifier.

@@ -2,7 +2,7 @@
 
 use verso_testkit::TestRepo;
 
-use crate::{verso, verso_with_input};
+use crate::{verso, verso_with_input, IDENTITY};
 
 #[test]
 fn commit_parse_prints_the_documented_json() {
@@ -168,13 +168,6 @@ fn last_message(repo: &TestRepo) -> String {
         .trim_end()
         .to_owned()
 }
-
-const IDENTITY: [(&str, &str); 4] = [
-    ("GIT_AUTHOR_NAME", "Dev"),
-    ("GIT_AUTHOR_EMAIL", "dev@verso.invalid"),
-    ("GIT_COMMITTER_NAME", "Dev"),
-    ("GIT_COMMITTER_EMAIL", "dev@verso.invalid"),
-];
 
 #[test]
 fn commit_flags_write_the_message_with_the_staged_package_as_scope() {

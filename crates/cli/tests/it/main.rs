@@ -73,6 +73,25 @@ pub(crate) fn verso_with(
     }
 }
 
+/// A committer identity for the commits and tags verso makes in tests.
+pub(crate) const IDENTITY: [(&str, &str); 4] = [
+    ("GIT_AUTHOR_NAME", "Release Bot"),
+    ("GIT_AUTHOR_EMAIL", "release@verso.invalid"),
+    ("GIT_COMMITTER_NAME", "Release Bot"),
+    ("GIT_COMMITTER_EMAIL", "release@verso.invalid"),
+];
+
+/// The step names of `verso release --dry-run --json`, after checking it succeeded.
+pub(crate) fn release_steps(run: &Run) -> Vec<String> {
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.json()["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|step| step.as_str().map(str::to_owned))
+        .collect()
+}
+
 pub(crate) fn verso(directory: &Path, args: &[&str]) -> Run {
     verso_with_input(directory, args, "")
 }

@@ -9,7 +9,7 @@ use std::process::Command;
 use serde_json::Value;
 use verso_testkit::TestRepo;
 
-use crate::{verso_with, Run};
+use crate::{release_steps, verso_with, Run, IDENTITY};
 
 fn service(variable: &str) -> Option<String> {
     match std::env::var(variable) {
@@ -36,12 +36,7 @@ fn unique(prefix: &str) -> String {
 fn release(repo: &TestRepo, args: &[&str], environment: &[(&str, &str)]) -> Run {
     let mut arguments = vec!["release", "--date", "2026-11-21", "--no-push", "--json"];
     arguments.extend_from_slice(args);
-    let mut all: Vec<(&str, &str)> = vec![
-        ("GIT_AUTHOR_NAME", "Release Bot"),
-        ("GIT_AUTHOR_EMAIL", "release@verso.invalid"),
-        ("GIT_COMMITTER_NAME", "Release Bot"),
-        ("GIT_COMMITTER_EMAIL", "release@verso.invalid"),
-    ];
+    let mut all: Vec<(&str, &str)> = IDENTITY.to_vec();
     all.extend_from_slice(environment);
     verso_with(repo.path(), &arguments, "", &all)
 }
@@ -57,6 +52,29 @@ fn npm(npmrc: &str, directory: &Path, args: &[&str]) -> (bool, String) {
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).trim().to_owned(),
     )
+}
+
+/// `helm pull --untar` of a chart version from a plain-HTTP OCI registry into a new folder.
+fn helm_pull(
+    helm: &str,
+    reference: &str,
+    version: &str,
+) -> (std::process::Output, tempfile::TempDir) {
+    let pulled = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(helm)
+        .args([
+            "pull",
+            reference,
+            "--version",
+            version,
+            "--plain-http",
+            "--untar",
+        ])
+        .arg("--destination")
+        .arg(pulled.path())
+        .output()
+        .expect("helm runs");
+    (output, pulled)
 }
 
 fn outcome(summary: &Value, package: &str) -> Value {
@@ -221,20 +239,7 @@ fn helm_chart_is_pushed_to_an_oci_registry_that_helm_pulls_from() {
         serde_json::json!([["helm", "skipped"]])
     );
 
-    let pulled = tempfile::tempdir().expect("tempdir");
-    let output = Command::new(&helm)
-        .args([
-            "pull",
-            &format!("{repository}/{name}"),
-            "--version",
-            "0.1.1",
-            "--plain-http",
-            "--untar",
-            "--destination",
-        ])
-        .arg(pulled.path())
-        .output()
-        .expect("helm runs");
+    let (output, pulled) = helm_pull(&helm, &format!("{repository}/{name}"), "0.1.1");
     assert!(
         output.status.success(),
         "{}",
@@ -357,20 +362,7 @@ fn mixed_end_state(
         );
         state.push((format!("npm {package}"), format!("{versions} {tags}")));
     }
-    let pulled = tempfile::tempdir().expect("tempdir");
-    let output = Command::new(helm)
-        .args([
-            "pull",
-            &format!("oci://{oci}/charts/web{id}"),
-            "--version",
-            "0.1.1",
-            "--plain-http",
-            "--untar",
-            "--destination",
-        ])
-        .arg(pulled.path())
-        .output()
-        .expect("helm runs");
+    let (output, pulled) = helm_pull(helm, &format!("oci://{oci}/charts/web{id}"), "0.1.1");
     let chart = std::fs::read_to_string(pulled.path().join(format!("web{id}/Chart.yaml")))
         .unwrap_or_default();
     state.push((
@@ -398,14 +390,7 @@ fn a_mixed_monorepo_released_to_real_registries_survives_a_crash_at_any_step() {
     let environment = [("NPM_CONFIG_USERCONFIG", npmrc.as_str())];
     let id = unique("m");
     let reference = mixed_monorepo(&id, &npm_url, &oci);
-    let planned = release(&reference, &["--dry-run"], &environment);
-    assert_eq!(planned.code, 0, "{}", planned.stderr);
-    let steps: Vec<String> = planned.json()["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .filter_map(|step| step.as_str().map(str::to_owned))
-        .collect();
+    let steps = release_steps(&release(&reference, &["--dry-run"], &environment));
     // files, commit, four tags, three publishes in dependency order (no push: --no-push).
     let publishes: Vec<&str> = steps
         .iter()

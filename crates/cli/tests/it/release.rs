@@ -8,15 +8,15 @@ use std::process::Command;
 
 use verso_testkit::TestRepo;
 
-use crate::{verso_with, Run};
+use crate::{release_steps, verso_with, Run, IDENTITY};
 
 /// A fixed identity and clock for the commits and tags verso makes, so that two releases of
 /// the same repository give the same object ids.
 const GIT_ENV: [(&str, &str); 8] = [
-    ("GIT_AUTHOR_NAME", "Release Bot"),
-    ("GIT_AUTHOR_EMAIL", "release@verso.invalid"),
-    ("GIT_COMMITTER_NAME", "Release Bot"),
-    ("GIT_COMMITTER_EMAIL", "release@verso.invalid"),
+    IDENTITY[0],
+    IDENTITY[1],
+    IDENTITY[2],
+    IDENTITY[3],
     ("GIT_AUTHOR_DATE", "@1800000000 +0000"),
     ("GIT_COMMITTER_DATE", "@1800000000 +0000"),
     ("GIT_CONFIG_NOSYSTEM", "1"),
@@ -320,14 +320,7 @@ fn dry_run_changes_nothing() {
 #[test]
 fn a_crash_after_any_step_then_a_rerun_ends_like_an_uninterrupted_release() {
     let (reference, reference_remote) = monorepo();
-    let steps_run = release(reference.path(), &["--dry-run", "--json"], &[]);
-    assert_eq!(steps_run.code, 0, "{}", steps_run.stderr);
-    let steps: Vec<String> = steps_run.json()["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .filter_map(|step| step.as_str().map(str::to_owned))
-        .collect();
+    let steps = release_steps(&release(reference.path(), &["--dry-run", "--json"], &[]));
     assert_eq!(steps.len(), 1 + 1 + 4 + 2 + 1, "{steps:?}");
     let run = release(reference.path(), &[], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -488,7 +481,7 @@ fn refusals_leave_everything_as_it_was() {
 
 #[test]
 fn a_prerelease_branch_releases_on_its_channel() {
-    let (repo, _remote) = monorepo();
+    let (repo, remote) = monorepo();
     let config = read(&repo, "verso.toml");
     repo.write(
         "verso.toml",
@@ -504,12 +497,12 @@ fn a_prerelease_branch_releases_on_its_channel() {
         read(&repo, "packages/core/package.json"),
         CORE_JSON.replace("1.0.0", "1.1.0-beta.0")
     );
-    let published = std::fs::read_dir(_remote.path().join("published"))
+    let published = std::fs::read_dir(remote.path().join("published"))
         .expect("readable")
         .count();
     assert_eq!(published, 2);
     let core =
-        std::fs::read_to_string(_remote.path().join("published/@acme_core")).expect("published");
+        std::fs::read_to_string(remote.path().join("published/@acme_core")).expect("published");
     assert_eq!(
         core,
         "@acme/core 1.1.0-beta.0 1.0.0 @acme/core@1.1.0-beta.0 beta\n"
