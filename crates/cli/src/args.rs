@@ -54,6 +54,173 @@ pub(crate) enum Command {
     Hook(HookCommand),
     /// Check a commit message file (for a `commit-msg` hook): exit 0 if conventional, 1 if not.
     Lint(LintArgs),
+    /// Package, check, index, push and pull Helm charts (no helm binary needed).
+    #[command(subcommand)]
+    Chart(ChartCommand),
+    /// Copy images between registries, digests unchanged, and read digests (no docker daemon
+    /// needed).
+    #[command(subcommand)]
+    Image(ImageCommand),
+}
+
+/// How to reach registries and chart repositories.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RegistryArgs {
+    /// Speak plain HTTP to this registry or repository host (`host[:port]`); registries on
+    /// localhost and 127.0.0.1 always are. Repeatable.
+    #[arg(long = "plain-http", value_name = "HOST")]
+    pub(crate) plain_http: Vec<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ChartCommand {
+    /// Package a chart folder into `<name>-<version>.tgz`, byte for byte the same for the same
+    /// chart (sorted entries, fixed times), honouring `.helmignore`.
+    Package {
+        /// The chart folder (with Chart.yaml).
+        #[arg(default_value = ".")]
+        chart: PathBuf,
+        /// Where to write the package.
+        #[arg(short, long, default_value = ".", value_name = "DIR")]
+        destination: PathBuf,
+        /// Set the chart's version (SemVer 2) in the package.
+        #[arg(long)]
+        version: Option<String>,
+        /// Set the chart's appVersion in the package.
+        #[arg(long)]
+        app_version: Option<String>,
+        /// A YAML file deep-merged over values.yaml (`null` removes a key). Repeatable; later
+        /// files win.
+        #[arg(short = 'f', long = "values", value_name = "FILE")]
+        values: Vec<PathBuf>,
+        /// Print JSON (name, version, file, digest).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check charts (folders or .tgz packages): Chart.yaml (apiVersion, name, SemVer 2
+    /// version), values.yaml, and for packages a safe layout under `<name>/`.
+    Lint {
+        /// Chart folders or packages.
+        #[arg(required = true)]
+        charts: Vec<PathBuf>,
+    },
+    /// Write `index.yaml` for the chart packages in a folder (recursively).
+    Index {
+        /// The folder with the .tgz packages.
+        folder: PathBuf,
+        /// The URL the folder is served at; package URLs are this plus the file's path.
+        #[arg(long)]
+        url: String,
+        /// Merge into this existing index: its entries are kept as they are.
+        #[arg(long, value_name = "FILE")]
+        merge: Option<PathBuf>,
+    },
+    /// Push a chart (a .tgz, or a folder packaged on the way) to a ChartMuseum-compatible
+    /// repository (`https://…`) or an OCI registry (`oci://host/path`). A version that is
+    /// there with the same digest is left alone; with other content the push fails.
+    Push {
+        /// A chart package or folder.
+        chart: PathBuf,
+        /// `https://charts.example.com` or `oci://registry.example.com/charts`.
+        repository: String,
+        /// Login as USER:PASSWORD (else docker's config.json for OCI registries).
+        #[arg(
+            long,
+            env = "VERSO_CHART_CREDS",
+            hide_env_values = true,
+            value_name = "USER:PASSWORD"
+        )]
+        creds: Option<String>,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Pull a chart by name and version (default: the highest stable one), check its digest
+    /// and layout, and write the .tgz (or, with --untar, its files).
+    Pull {
+        /// `oci://host/path/name`, or a chart name with --repo.
+        chart: String,
+        /// A ChartMuseum-compatible or static repository URL (with index.yaml).
+        #[arg(long)]
+        repo: Option<String>,
+        /// The chart version [default: the highest stable version].
+        #[arg(long)]
+        version: Option<String>,
+        /// Where to write.
+        #[arg(short, long, default_value = ".", value_name = "DIR")]
+        destination: PathBuf,
+        /// Write the chart's files into `<DIR>/<name>/` instead of the .tgz.
+        #[arg(long)]
+        untar: bool,
+        /// Login as USER:PASSWORD (else docker's config.json for OCI registries).
+        #[arg(
+            long,
+            env = "VERSO_CHART_CREDS",
+            hide_env_values = true,
+            value_name = "USER:PASSWORD"
+        )]
+        creds: Option<String>,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ImageCommand {
+    /// Copy an image from one registry to another (or within one), registry to registry: every
+    /// platform of an index, manifests unchanged so digests stay the same, blobs the target
+    /// has skipped, blobs mounted instead of uploaded within one registry. Prints the digest.
+    Copy {
+        /// Source image, e.g. `registry.example.com/team/app:1.2.3`.
+        source: String,
+        /// Target image; without a tag, the source's tag.
+        target: String,
+        /// Copy the whole index, every platform (the default; kept for scripts).
+        #[arg(long, conflicts_with = "platform")]
+        all_platforms: bool,
+        /// Copy only this platform's image out of an index (`linux/arm64`); its digest is then
+        /// the platform manifest's.
+        #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+        platform: Option<String>,
+        /// Login for the source registry as USER:PASSWORD.
+        #[arg(
+            long,
+            env = "VERSO_SRC_CREDS",
+            hide_env_values = true,
+            value_name = "USER:PASSWORD"
+        )]
+        src_creds: Option<String>,
+        /// Login for the target registry as USER:PASSWORD.
+        #[arg(
+            long,
+            env = "VERSO_DEST_CREDS",
+            hide_env_values = true,
+            value_name = "USER:PASSWORD"
+        )]
+        dest_creds: Option<String>,
+        /// Blobs transferred at once.
+        #[arg(long, default_value_t = 4)]
+        jobs: usize,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Print the digest of an image's manifest (the index for a multi-platform image).
+    Digest {
+        /// The image.
+        image: String,
+        /// Login as USER:PASSWORD (else docker's config.json).
+        #[arg(
+            long,
+            env = "VERSO_REGISTRY_CREDS",
+            hide_env_values = true,
+            value_name = "USER:PASSWORD"
+        )]
+        creds: Option<String>,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

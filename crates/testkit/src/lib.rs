@@ -8,6 +8,8 @@
 //! assert!(repo.path().join(".git").is_dir());
 //! ```
 
+pub mod proxy;
+
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

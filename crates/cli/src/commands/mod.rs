@@ -1,5 +1,6 @@
 //! One module per subcommand: arguments → settings → library call → output.
 
+mod artifact;
 mod commit;
 mod next;
 mod plan;
@@ -31,6 +32,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         },
         Command::Hook(command) => commit::hook(&cli.global, &command),
         Command::Lint(args) => commit::lint(&cli.global, &args),
+        Command::Chart(command) => artifact::chart(command),
+        Command::Image(command) => artifact::image(command),
     }
 }
 

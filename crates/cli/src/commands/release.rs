@@ -558,35 +558,8 @@ fn release_date(explicit: Option<&str>) -> anyhow::Result<String> {
         }
         return Ok(date.to_owned());
     }
-    let seconds = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(epoch) => epoch
-            .trim()
-            .parse::<i64>()
-            .with_context(|| format!("invalid SOURCE_DATE_EPOCH `{epoch}`"))?,
-        Err(_) => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(0)),
-    };
-    Ok(civil_date(seconds.div_euclid(86_400)))
-}
-
-/// `YYYY-MM-DD` of a day count since 1970-01-01 (proleptic Gregorian calendar).
-fn civil_date(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    let seconds = crate::env::now()?;
+    Ok(verso_registry::time::civil_date(seconds.div_euclid(86_400)))
 }
 
 /// The JSON contract of `verso release --dry-run --json`.
@@ -833,14 +806,6 @@ fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_date(0), "1970-01-01");
-        assert_eq!(civil_date(20_413), "2025-11-21");
-        assert_eq!(civil_date(11_016), "2000-02-29");
-        assert_eq!(civil_date(-1), "1969-12-31");
-    }
 
     #[test]
     fn diffs_show_changed_lines_with_context() {
