@@ -1,5 +1,6 @@
 //! End-to-end tests of the `verso` binary on real git repositories built in temp dirs.
 
+mod artifact;
 mod commit;
 mod next;
 mod plan;

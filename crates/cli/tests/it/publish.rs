@@ -11,7 +11,7 @@ use verso_testkit::TestRepo;
 
 use crate::{release_steps, verso_with, Run, IDENTITY};
 
-fn service(variable: &str) -> Option<String> {
+pub(crate) fn service(variable: &str) -> Option<String> {
     match std::env::var(variable) {
         Ok(value) if !value.is_empty() => Some(value),
         _ => {
@@ -26,7 +26,7 @@ fn service(variable: &str) -> Option<String> {
 }
 
 /// A name no other test run has used in the long-lived registries.
-fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_nanos());
