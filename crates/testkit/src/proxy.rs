@@ -103,6 +103,11 @@ fn serve(mut client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Res
         if client.read(&mut byte)? == 0 {
             return Ok(());
         }
+        // A TLS handshake (clients that try HTTPS first): plain HTTP only, so hang up.
+        if head.is_empty() && byte[0] == 0x16 {
+            let _ = client.shutdown(Shutdown::Both);
+            return Ok(());
+        }
         head.push(byte[0]);
         if head.len() > 64 * 1024 {
             return Ok(());
