@@ -28,6 +28,11 @@ addr=127.0.0.1:$port
 
 case $cmd in
   start)
+    # A registry already running with other settings (auth, log level) is replaced.
+    want=$(printf '%s|%s' "$auth" "$level" | sha256sum | cut -d' ' -f1)
+    if running_pid "$dir/pid" docker-registry >/dev/null && [[ $(cat "$dir/settings" 2>/dev/null) != "$want" ]]; then
+      stop_pid "$dir/pid" docker-registry
+    fi
     if ! running_pid "$dir/pid" docker-registry >/dev/null; then
       command -v docker-registry >/dev/null || apt_install docker-registry
       [[ $(http_code "http://$addr/v2/") == 000 ]] || { say "port $port is taken"; exit 1; }
@@ -52,6 +57,7 @@ http:
   secret: verso-test-$port
 $auth_yaml
 YAML
+      echo "$want" >"$dir/settings"
       spawn "$dir/pid" "$dir/log" docker-registry serve "$dir/config.yml"
       for _ in $(seq 100); do
         case $(http_code "http://$addr/v2/") in 200|401) break ;; esac

@@ -107,7 +107,7 @@ struct CargoPublishFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HelmPublishFile {
-    /// `oci://host/namespace`.
+    /// `oci://host/namespace` or a ChartMuseum-compatible `https://…` URL.
     repository: Spanned<String>,
 }
 
@@ -468,9 +468,9 @@ impl Config {
         }
         if let Some(helm) = &file.publish.helm {
             let repository = helm.repository.get_ref();
-            if !repository.starts_with("oci://") {
+            if let Err(why) = repository.parse::<verso_registry::chart::ChartRepository>() {
                 return Err(anyhow!(
-                    "line {}: invalid `publish.helm.repository` `{repository}`: expected an `oci://host/namespace` repository",
+                    "line {}: invalid `publish.helm.repository`: {why}",
                     line_of(text, helm.repository.span().start)
                 ));
             }

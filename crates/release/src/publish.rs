@@ -70,10 +70,8 @@ pub fn describe(publisher: &Publisher, target: &Target<'_>) -> String {
         } => npm_arguments(client, target, registry.as_deref(), access.as_deref()).join(" "),
         Publisher::Cargo { registry } => cargo_arguments(target, registry.as_deref()).join(" "),
         Publisher::Helm { repository } => format!(
-            "helm package {} && helm push {}-{}.tgz {repository}",
-            target.directory.display(),
-            target.name,
-            target.version
+            "verso chart push {} {repository}",
+            target.directory.display()
         ),
         Publisher::Command { command } => command.clone(),
     }
