@@ -412,7 +412,8 @@ fn a_mixed_monorepo_released_to_real_registries_survives_a_crash_at_any_step() {
     assert!(
         expected.iter().any(|(key, value)| key == "chart"
             && value.starts_with("true")
-            && value.contains("appVersion: 1.0.1")),
+            // The published Chart.yaml is the released file, comment and quotes kept.
+            && value.contains("appVersion: \"1.0.1\" # the API")),
         "{expected:?}"
     );
 
