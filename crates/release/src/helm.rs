@@ -30,7 +30,7 @@ pub(crate) fn publish(target: &Target<'_>, repository: &str) -> anyhow::Result<O
     let package = chart::package(&loaded, &Overrides::default())?;
     let mut credentials = Credentials::from_docker_config()?;
     if let Ok(login) = std::env::var(CHART_CREDS) {
-        credentials.insert(&host(&destination), Login::parse(&login)?);
+        credentials.insert(destination.host(), Login::parse(&login)?);
     }
     let client = Client::new(credentials, Vec::new());
     let pushed = chart::push(&client, &destination, &package)
@@ -39,17 +39,4 @@ pub(crate) fn publish(target: &Target<'_>, repository: &str) -> anyhow::Result<O
         Pushed::Created { .. } => Outcome::Published,
         Pushed::Present { .. } => Outcome::Skipped,
     })
-}
-
-fn host(repository: &ChartRepository) -> String {
-    match repository {
-        ChartRepository::Oci { registry, .. } => registry.clone(),
-        ChartRepository::Http { url } => url
-            .split_once("://")
-            .map_or(url.as_str(), |(_, rest)| rest)
-            .split('/')
-            .next()
-            .unwrap_or("")
-            .to_owned(),
-    }
 }

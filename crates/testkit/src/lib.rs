@@ -10,6 +10,33 @@
 
 pub mod proxy;
 
+/// The value of a test service's environment variable (`REGISTRY_ADDR`, …), which
+/// `scripts/test.sh` sets. `None` skips the test, unless `VERSO_REQUIRE_SERVICES` is set: then a
+/// missing service fails it.
+pub fn service(variable: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ => {
+            assert!(
+                std::env::var_os("VERSO_REQUIRE_SERVICES").is_none(),
+                "{variable} is not set: start the test services with scripts/test.sh"
+            );
+            eprintln!("skipped: {variable} is not set (scripts/test.sh starts the services)");
+            None
+        }
+    }
+}
+
+/// A name no other test (or earlier run) has used in long-lived registries.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    format!("{prefix}{}x{nanos:x}x{count}", std::process::id())
+}
+
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -77,7 +77,7 @@ pub(crate) fn chart(command: ChartCommand) -> anyhow::Result<Outcome> {
             };
             let client = client_for(
                 &registry,
-                creds.as_deref().map(|c| (repository_host(&target), c)),
+                creds.as_deref().map(|c| (target.host().to_owned(), c)),
             )?;
             let pushed = chart::push(&client, &target, &package)?;
             if registry.json {
@@ -129,7 +129,7 @@ pub(crate) fn chart(command: ChartCommand) -> anyhow::Result<Outcome> {
             };
             let client = client_for(
                 &registry,
-                creds.as_deref().map(|c| (repository_host(&repository), c)),
+                creds.as_deref().map(|c| (repository.host().to_owned(), c)),
             )?;
             let pulled = chart::pull(
                 &client,
@@ -313,19 +313,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .persist(path)
         .with_context(|| format!("failed to write {}", path.display()))?;
     Ok(())
-}
-
-fn repository_host(repository: &ChartRepository) -> String {
-    match repository {
-        ChartRepository::Oci { registry, .. } => registry.clone(),
-        ChartRepository::Http { url } => url
-            .split_once("://")
-            .map_or(url.as_str(), |(_, rest)| rest)
-            .split('/')
-            .next()
-            .unwrap_or("")
-            .to_owned(),
-    }
 }
 
 /// A client with docker's logins, plus `login` for one host when given.

@@ -5,8 +5,8 @@ use std::path::Path;
 use serde_json::json;
 use verso_registry::oci::{Client, Credentials, Manifest, MediaType, Reference};
 
-use crate::publish::{service, unique};
 use crate::{verso_with, Run};
+use verso_testkit::{service, unique};
 
 fn verso(directory: &Path, args: &[&str]) -> Run {
     // No docker logins from the machine running the tests.

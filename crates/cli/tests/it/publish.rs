@@ -7,31 +7,9 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use verso_testkit::TestRepo;
+use verso_testkit::{service, unique, TestRepo};
 
 use crate::{release_steps, verso_with, Run, IDENTITY};
-
-pub(crate) fn service(variable: &str) -> Option<String> {
-    match std::env::var(variable) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ => {
-            assert!(
-                std::env::var_os("VERSO_REQUIRE_SERVICES").is_none(),
-                "{variable} is not set: start the test services with scripts/test.sh"
-            );
-            eprintln!("skipped: {variable} is not set (scripts/test.sh starts the services)");
-            None
-        }
-    }
-}
-
-/// A name no other test run has used in the long-lived registries.
-pub(crate) fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_nanos());
-    format!("{prefix}{}x{nanos}", std::process::id())
-}
 
 fn release(repo: &TestRepo, args: &[&str], environment: &[(&str, &str)]) -> Run {
     let mut arguments = vec!["release", "--date", "2026-11-21", "--no-push", "--json"];

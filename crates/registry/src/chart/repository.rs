@@ -73,6 +73,14 @@ impl fmt::Display for ChartRepository {
 }
 
 impl ChartRepository {
+    /// The `host[:port]` to find logins for.
+    pub fn host(&self) -> &str {
+        match self {
+            ChartRepository::Oci { registry, .. } => registry,
+            ChartRepository::Http { url } => url_host(url),
+        }
+    }
+
     fn oci_reference(registry: &str, path: &str, name: &str) -> Reference {
         let repository = if path.is_empty() {
             name.to_owned()
@@ -113,15 +121,17 @@ pub fn push(
     }
 }
 
-fn http_headers(client: &Client, url: &str) -> Result<Vec<(&'static str, String)>, Error> {
-    let host = url
-        .split_once("://")
+fn url_host(url: &str) -> &str {
+    url.split_once("://")
         .map_or(url, |(_, rest)| rest)
         .split('/')
         .next()
-        .unwrap_or("");
+        .unwrap_or("")
+}
+
+fn http_headers(client: &Client, url: &str) -> Result<Vec<(&'static str, String)>, Error> {
     Ok(client
-        .login(host)?
+        .login(url_host(url))?
         .map(|login| vec![("authorization", login.basic())])
         .unwrap_or_default())
 }

@@ -6,38 +6,10 @@ mod archive;
 mod chart;
 mod image;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use serde_json::json;
 use verso_registry::digest;
 use verso_registry::oci::{Client, Credentials, Login, Manifest, MediaType, Reference};
-
-/// The value of a service's variable; `None` skips the test (unless services are required).
-pub(crate) fn service(variable: &str) -> Option<String> {
-    match std::env::var(variable) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ => {
-            assert!(
-                std::env::var_os("VERSO_REQUIRE_SERVICES").is_none(),
-                "{variable} is not set; run the tests through scripts/test.sh"
-            );
-            eprintln!("skipped: {variable} is not set");
-            None
-        }
-    }
-}
-
-/// A name no other test (or earlier run) uses.
-pub(crate) fn unique(prefix: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_nanos());
-    format!(
-        "{prefix}-{nanos:x}-{}",
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    )
-}
+pub(crate) use verso_testkit::{service, unique};
 
 /// The authenticated registry and a client that logs in to it.
 pub(crate) fn auth_registry() -> Option<(String, Login)> {
