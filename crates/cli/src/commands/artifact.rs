@@ -278,8 +278,7 @@ fn merged_values(files: &[PathBuf]) -> anyhow::Result<Option<serde_json::Value>>
     for file in files {
         let text =
             std::fs::read(file).with_context(|| format!("failed to read {}", file.display()))?;
-        let layer: serde_json::Value = serde_saphyr::from_slice(&text)
-            .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+        let layer = chart::parse_yaml(&text, &file.display().to_string())?;
         if !layer.is_object() {
             bail!("{}: values must be a YAML mapping", file.display());
         }

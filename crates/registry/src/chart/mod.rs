@@ -130,9 +130,10 @@ pub fn validate_version(version: &str) -> Result<(), String> {
         .map_err(|error| format!("version `{version}` is not SemVer 2 ({error})"))
 }
 
-/// Parses YAML into a JSON value with budgets sized for large documents (chart indexes list
-/// tens of thousands of entries); errors name `origin` and the line.
-pub(crate) fn parse_yaml(bytes: &[u8], origin: &str) -> Result<Value, Error> {
+/// Parses YAML (Chart.yaml, values, indexes) into a JSON value, an empty document being an
+/// empty mapping, with budgets sized for large documents (chart indexes list tens of
+/// thousands of entries); errors name `origin` and the line.
+pub fn parse_yaml(bytes: &[u8], origin: &str) -> Result<Value, Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Map::new()));
     }

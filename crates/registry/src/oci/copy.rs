@@ -118,7 +118,7 @@ pub fn copy(
         let child = top
             .children()?
             .into_iter()
-            .find(|child| matches(child, platform))
+            .find(|child| is_for(child, platform))
             .ok_or_else(|| Error::NotFound(format!("platform {platform} in image {source}")))?;
         top = client.manifest(&source.with_digest(&child.digest))?;
     }
@@ -181,7 +181,7 @@ pub fn copy(
     Ok(report)
 }
 
-fn matches(child: &Descriptor, platform: &Platform) -> bool {
+fn is_for(child: &Descriptor, platform: &Platform) -> bool {
     child.platform.as_ref().is_some_and(|spec| {
         spec.os == platform.os
             && spec.architecture == platform.architecture

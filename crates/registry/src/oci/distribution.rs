@@ -8,6 +8,24 @@ use crate::oci::manifest::{Manifest, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES};
 use crate::oci::reference::Reference;
 
 impl Client {
+    /// A GET or HEAD with pull access to `reference`'s repository.
+    fn read(
+        &self,
+        reference: &Reference,
+        method: &str,
+        url: &str,
+        headers: &[(&str, String)],
+    ) -> Result<HttpResponse, Error> {
+        self.request(
+            &reference.registry,
+            &[Scope::pull(&reference.repository)],
+            method,
+            url,
+            headers,
+            &[],
+        )
+    }
+
     /// `scheme://host/v2/<repository>`.
     pub fn repository_url(&self, reference: &Reference) -> String {
         format!(
@@ -25,13 +43,11 @@ impl Client {
             self.repository_url(reference),
             reference.target()
         );
-        let mut response = self.request(
-            &reference.registry,
-            &[Scope::pull(&reference.repository)],
+        let mut response = self.read(
+            reference,
             "GET",
             &url,
             &[("accept", MANIFEST_ACCEPT.to_owned())],
-            &[],
         )?;
         match response.status().as_u16() {
             200 => {}
@@ -61,13 +77,11 @@ impl Client {
             self.repository_url(reference),
             reference.target()
         );
-        let response = self.request(
-            &reference.registry,
-            &[Scope::pull(&reference.repository)],
+        let response = self.read(
+            reference,
             "HEAD",
             &url,
             &[("accept", MANIFEST_ACCEPT.to_owned())],
-            &[],
         )?;
         match response.status().as_u16() {
             200 => match header(&response, "docker-content-digest") {
@@ -124,14 +138,7 @@ impl Client {
     /// Whether the repository has the blob.
     pub fn blob_exists(&self, reference: &Reference, blob: &str) -> Result<bool, Error> {
         let url = format!("{}/blobs/{blob}", self.repository_url(reference));
-        let response = self.request(
-            &reference.registry,
-            &[Scope::pull(&reference.repository)],
-            "HEAD",
-            &url,
-            &[],
-            &[],
-        )?;
+        let response = self.read(reference, "HEAD", &url, &[])?;
         match response.status().as_u16() {
             200 => Ok(true),
             404 => Ok(false),
@@ -142,14 +149,7 @@ impl Client {
     /// Starts downloading a blob; the caller streams the body.
     pub fn blob(&self, reference: &Reference, blob: &str) -> Result<HttpResponse, Error> {
         let url = format!("{}/blobs/{blob}", self.repository_url(reference));
-        let response = self.request(
-            &reference.registry,
-            &[Scope::pull(&reference.repository)],
-            "GET",
-            &url,
-            &[],
-            &[],
-        )?;
+        let response = self.read(reference, "GET", &url, &[])?;
         match response.status().as_u16() {
             200 => Ok(response),
             404 => Err(Error::NotFound(format!(
@@ -260,14 +260,7 @@ impl Client {
         let mut url = format!("{}/tags/list?n=1000", self.repository_url(reference));
         let mut tags = Vec::new();
         loop {
-            let mut response = self.request(
-                &reference.registry,
-                &[Scope::pull(&reference.repository)],
-                "GET",
-                &url,
-                &[],
-                &[],
-            )?;
+            let mut response = self.read(reference, "GET", &url, &[])?;
             match response.status().as_u16() {
                 200 => {}
                 404 => return Ok(tags),
