@@ -61,6 +61,10 @@ pub(crate) enum Command {
     /// needed).
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Run the delivery center: the REST API (`/api/v1`), Versions, the built-in chart
+    /// repository (`/charts`) and hooks. SQLite in the data directory unless `DATABASE_URL`
+    /// names a PostgreSQL server.
+    Serve(ServeArgs),
 }
 
 /// How to reach registries and chart repositories.
@@ -385,4 +389,27 @@ pub(crate) enum CommitCommand {
 pub(crate) struct LintArgs {
     /// The commit message file, e.g. `.git/COMMIT_EDITMSG`; `-` for standard input.
     pub(crate) file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "VERSO_LISTEN")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// Where the SQLite database and the generated secret key live (default: the user's data
+    /// directory, e.g. `~/.local/share/verso`).
+    #[arg(long, env = "VERSO_DATA_DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// The URL clients reach this server at, for chart URLs (default: `http://<listen>`).
+    #[arg(long, env = "VERSO_PUBLIC_URL")]
+    pub(crate) public_url: Option<String>,
+    /// Require a token to read the chart repository too.
+    #[arg(long, env = "VERSO_PRIVATE_CHARTS")]
+    pub(crate) private_charts: bool,
+    /// Job workers in this process.
+    #[arg(long, default_value_t = 4)]
+    pub(crate) workers: usize,
+    /// Print the OpenAPI document and exit.
+    #[arg(long)]
+    pub(crate) openapi: bool,
 }

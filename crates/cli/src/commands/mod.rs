@@ -6,6 +6,7 @@ mod next;
 mod plan;
 mod release;
 mod semver;
+mod serve;
 
 use std::path::Path;
 
@@ -34,6 +35,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Lint(args) => commit::lint(&cli.global, &args),
         Command::Chart(command) => artifact::chart(command),
         Command::Image(command) => artifact::image(command),
+        Command::Serve(args) => serve::run(&args),
     }
 }
 

@@ -7,6 +7,7 @@ mod plan;
 mod publish;
 mod release;
 mod semver;
+mod serve;
 
 use std::io::Write as _;
 use std::path::Path;

@@ -220,6 +220,18 @@ impl Index {
         }
     }
 
+    /// Every version listed for `name`.
+    pub fn versions(&self, name: &str) -> Vec<String> {
+        self.entries
+            .get(name)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|entry| text(entry, "version").map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Chart versions in all.
     pub fn len(&self) -> usize {
         self.entries.values().map(Vec::len).sum()

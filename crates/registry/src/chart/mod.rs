@@ -13,7 +13,7 @@ pub use archive::{read_archive, unpack, Limits};
 pub use ignore::Ignore;
 pub use index::{Added, Index, IndexEntry};
 pub use package::{deep_merge, load_dir, package, Overrides, Package};
-pub use repository::{pull, push, ChartRepository, Pulled, Pushed};
+pub use repository::{pull, push, versions, ChartRepository, Pulled, Pushed};
 
 use serde_json::{Map, Value};
 use verso_core::semver::Version;

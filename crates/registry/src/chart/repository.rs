@@ -145,7 +145,9 @@ fn push_http(client: &Client, url: &str, package: &Package) -> Result<Pushed, Er
         .send("POST", &upload, &headers, &package.bytes)?;
     let location = format!("{url}/{}", package.file_name());
     match response.status().as_u16() {
-        200 | 201 => Ok(Pushed::Created { location }),
+        201 => Ok(Pushed::Created { location }),
+        // verso's own repository answers 200 to an upload of bytes it already holds.
+        200 => Ok(Pushed::Present { location }),
         409 => {
             let index = fetch_index(client, url)?;
             let existing = index
@@ -276,6 +278,32 @@ pub fn pull(
         digest,
         source,
     })
+}
+
+/// Every version of chart `name` the repository holds (an empty list when it has none).
+pub fn versions(
+    client: &Client,
+    repository: &ChartRepository,
+    name: &str,
+) -> Result<Vec<String>, Error> {
+    match repository {
+        ChartRepository::Http { url } => {
+            let index = match fetch_index(client, url) {
+                Ok(index) => index,
+                Err(Error::NotFound(_)) => return Ok(Vec::new()),
+                Err(error) => return Err(error),
+            };
+            Ok(index.versions(name))
+        }
+        ChartRepository::Oci { registry, path } => {
+            let base = ChartRepository::oci_reference(registry, path, name);
+            match client.tags(&base) {
+                Ok(tags) => Ok(tags.into_iter().map(|tag| tag.replace('_', "+")).collect()),
+                Err(Error::NotFound(_)) => Ok(Vec::new()),
+                Err(error) => Err(error),
+            }
+        }
+    }
 }
 
 /// Fetches and parses `<url>/index.yaml`.
