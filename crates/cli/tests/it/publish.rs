@@ -231,6 +231,134 @@ fn helm_chart_is_pushed_to_an_oci_registry_that_helm_pulls_from() {
     assert_eq!(values, "replicas: 2\n");
 }
 
+#[test]
+fn helm_chart_is_uploaded_to_a_chartmuseum_compatible_repository() {
+    let Some(helm) = service("HELM_BIN") else {
+        return;
+    };
+    // verso's own server is the ChartMuseum-compatible repository (`POST /api/charts`).
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = crate::serve::Server::start(&crate::serve::Database::Sqlite, data.path(), &[]);
+    let token = server.admin(
+        "POST",
+        "/api/v1/tokens",
+        Some(serde_json::json!({"name": "ci", "roles": {"charts": "developer"}})),
+    );
+    let creds = format!("ci:{}", token["token"].as_str().expect("token"));
+    let repo = TestRepo::new();
+    repo.write(
+        "charts/web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    );
+    repo.write("charts/web/values.yaml", "replicas: 1\n");
+    repo.write(
+        "verso.toml",
+        &format!("[publish.helm]\nrepository = \"{}\"\n", server.url),
+    );
+    let repo = repo
+        .commit_all("chore: chart")
+        .tag("web-0.1.0")
+        .commit_file(
+            "charts/web/values.yaml",
+            "replicas: 2\n",
+            "fix(web): two replicas",
+        );
+    let environment = [("VERSO_CHART_CREDS", creds.as_str())];
+
+    // Without credentials the upload is refused and says so.
+    let refused = release(&repo, &[], &[]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("401"), "{}", refused.stderr);
+    let crashed = release(
+        &repo,
+        &[],
+        &[
+            environment[0],
+            ("VERSO_TEST_CRASH_AFTER", "publish:web:helm"),
+        ],
+    );
+    assert_eq!(crashed.code, 86, "{}", crashed.stderr);
+    let resumed = release(&repo, &[], &environment);
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    assert_eq!(
+        outcome(&resumed.json(), "web"),
+        serde_json::json!([["helm", "skipped"]])
+    );
+    let home = data.path().join("helm");
+    let helm_run = |args: &[&str]| {
+        let output = Command::new(&helm)
+            .args(args)
+            .env("HELM_CONFIG_HOME", home.join("config"))
+            .env("HELM_CACHE_HOME", home.join("cache"))
+            .env("HELM_DATA_HOME", home.join("data"))
+            .output()
+            .expect("helm runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    helm_run(&["repo", "add", "verso", &format!("{}/charts", server.url)]);
+    let pulled = data.path().join("pulled");
+    helm_run(&[
+        "pull",
+        "verso/web",
+        "--version",
+        "0.1.1",
+        "--untar",
+        "--destination",
+        pulled.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(pulled.join("web/values.yaml")).expect("pulled"),
+        "replicas: 2\n"
+    );
+
+    // The next version already there with other bytes: a conflict, reported, nothing replaced.
+    let mut other =
+        verso_registry::chart::load_dir(&repo.path().join("charts/web")).expect("chart");
+    other
+        .files
+        .push(("NOTES.txt".to_owned(), b"other".to_vec()));
+    let other = verso_registry::chart::package(
+        &other,
+        &verso_registry::chart::Overrides {
+            version: Some("0.1.2".to_owned()),
+            ..Default::default()
+        },
+    )
+    .expect("package");
+    let (status, _) = crate::serve::request(
+        "POST",
+        &format!("{}/api/charts", server.url),
+        Some(token["token"].as_str().expect("token")),
+        Some(("application/gzip", other.bytes.clone())),
+        &[],
+    );
+    assert_eq!(status, 201);
+    let repo = repo.commit_file(
+        "charts/web/values.yaml",
+        "replicas: 3\n",
+        "fix(web): three replicas",
+    );
+    let conflict = release(&repo, &[], &environment);
+    assert_ne!(conflict.code, 0);
+    assert!(
+        conflict.stderr.contains("other content"),
+        "{}",
+        conflict.stderr
+    );
+    let (_, stored) = crate::serve::request(
+        "GET",
+        &format!("{}/charts/web-0.1.2.tgz", server.url),
+        None,
+        None,
+        &[],
+    );
+    assert_eq!(stored, other.bytes);
+}
+
 /// The monorepo of the definition of done: npm packages, a Cargo crate and a chart
 /// that deploys the API, published to the real registries. Names carry `id` so that every
 /// run has registry entries of its own.

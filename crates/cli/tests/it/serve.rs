@@ -82,7 +82,7 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    fn start(database: &Database, data: &Path, environment: &[(&str, &str)]) -> Server {
+    pub(crate) fn start(database: &Database, data: &Path, environment: &[(&str, &str)]) -> Server {
         std::fs::create_dir_all(data).expect("data dir");
         let log = data.join(format!("{}.log", unique("serve")));
         let mut command = Command::new(env!("CARGO_BIN_EXE_verso"));
