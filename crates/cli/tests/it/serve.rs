@@ -769,6 +769,34 @@ fn a_helm_version_copies_images_by_digest_pushes_charts_and_calls_the_hook(datab
         "{body}"
     );
 
+    // The version pushed again, to the dev registry: same digests, values pointing there.
+    server.admin(
+        "POST",
+        "/api/v1/projects/shop/versions",
+        Some(
+            json!({"name": "v1.1-dev", "source": {"from_version": {"version": "v1.1"}},
+                    "image_registry": "dev", "chart_repository": "builtin"}),
+        ),
+    );
+    let again = server.finished("shop", "v1.1-dev");
+    assert_eq!(again["status"], "success", "{again}");
+    assert_eq!(again["source_version"], "v1.1");
+    let web = &again["services"][1];
+    assert_eq!(
+        web["images"][0]["digest"],
+        version["services"][1]["images"][0]["digest"]
+    );
+    assert_eq!(
+        web["images"][0]["target"],
+        format!("{source_registry}/{namespace}/web:1.0.0")
+    );
+    assert_eq!(
+        web["values"]["image"]["repository"],
+        format!("{source_registry}/{namespace}/web")
+    );
+    assert_eq!(web["values"]["global"]["domain"], "prod.example.com");
+    assert_eq!(web["chart"]["version"], "1.1.1");
+
     let listed = server.admin(
         "GET",
         "/api/v1/projects/shop/versions?label=prod&status=success",
