@@ -72,6 +72,7 @@ on_both_databases!(
     tokens_see_only_their_projects_and_secrets_never_leave_the_server,
     a_version_interrupted_by_a_crash_is_completed_after_a_restart,
     hooks_are_signed_retried_and_redelivered,
+    a_failed_version_announces_itself_and_its_retry_runs_only_the_failed_items,
 );
 
 /// A running `verso serve`.
@@ -1294,4 +1295,131 @@ fn poll_delivery(server: &Server, hook: &str, status: &str) -> Value {
         assert!(Instant::now() < deadline, "{list}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+fn a_failed_version_announces_itself_and_its_retry_runs_only_the_failed_items(database: Database) {
+    let (Some(source_registry), Some(target)) = (service("REGISTRY_ADDR"), auth_registry()) else {
+        return;
+    };
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&database, scratch.path(), &[]);
+    let namespace = unique("retry");
+    let digests = helm_project(
+        &server,
+        scratch.path(),
+        &source_registry,
+        &target,
+        &namespace,
+    );
+    let receiver = Receiver::start(Vec::new());
+    server.admin(
+        "POST",
+        "/api/v1/projects/shop/hooks",
+        Some(json!({"url": receiver.url, "events": ["version.failed"]})),
+    );
+    // `web` goes to the registry that needs a login, with a wrong password; `api` stays.
+    server.admin(
+        "PUT",
+        "/api/v1/registries/prod",
+        Some(
+            json!({"name": "prod", "kind": "image", "url": format!("{}/{namespace}/prod", target.0),
+                    "username": target.1.username, "password": "wrong"}),
+        ),
+    );
+    let input = json!({
+        "name": "v3", "source": {"from_env": {"environment": "staging"}},
+        "image_registry": "prod", "chart_repository": "builtin",
+        "images": [{"service": "api", "service_module": "api", "push": false}],
+    });
+    // The conflict check already needs the login: refused before anything is stored.
+    let (status, body) = server.call(
+        "POST",
+        "/api/v1/projects/shop/versions",
+        Some(ADMIN),
+        Some(input.clone()),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("credentials"), "{body}");
+    // With the right password it is created; `api`'s image is not pushed (`push: false`).
+    server.admin(
+        "PUT",
+        "/api/v1/registries/prod",
+        Some(
+            json!({"name": "prod", "kind": "image", "url": format!("{}/{namespace}/prod", target.0),
+                    "username": target.1.username, "password": target.1.password}),
+        ),
+    );
+    server.admin("POST", "/api/v1/projects/shop/versions", Some(input));
+    let version = server.finished("shop", "v3");
+    assert_eq!(version["status"], "success", "{version}");
+    assert_eq!(version["services"][0]["images"][0]["status"], "skipped");
+    assert_eq!(version["services"][1]["images"][0]["status"], "success");
+
+    // A version whose chart source is gone fails, says why, and is announced.
+    server.admin("DELETE", "/api/charts/web/0.1.0", None);
+    server.admin(
+        "POST",
+        "/api/v1/projects/shop/versions",
+        Some(json!({"name": "v4", "source": {"from_env": {"environment": "staging"}},
+                    "image_registry": "prod", "chart_repository": "builtin",
+                    "images": [{"service": "api", "service_module": "api", "tag": "4.0.0"},
+                               {"service": "web", "service_module": "web", "tag": "4.0.0"}],
+                    "charts": [{"service": "api", "version": "4.0.0"}, {"service": "web", "version": "4.0.0"}]})),
+    );
+    let failed = server.finished("shop", "v4");
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(
+        failed["error"].as_str().expect("error").contains("web"),
+        "{failed}"
+    );
+    assert_eq!(
+        failed["services"][0]["chart"]["status"], "success",
+        "api's chart was pushed"
+    );
+    assert_eq!(failed["services"][1]["chart"]["status"], "failed");
+    assert!(failed["content_digest"].is_null());
+    let received = receiver.wait_for(1, &server);
+    let payload: Value = serde_json::from_slice(&received[0].1).expect("json");
+    assert_eq!(payload["status"], "failed");
+    assert_eq!(payload["version"], "v4");
+    assert!(
+        payload["error"].as_str().expect("error").contains("web"),
+        "{payload}"
+    );
+
+    // Retry after the chart is back: only the failed chart runs again.
+    let (status, _) = upload_chart(
+        &server,
+        ADMIN,
+        chart_archive(&scratch.path().join("again"), "web", "0.1.0"),
+    );
+    assert_eq!(status, 201);
+    let api_log = failed["services"][0]["chart"]["log"].clone();
+    let retried = server.admin("POST", "/api/v1/projects/shop/versions/v4/retry", None);
+    assert_eq!(retried["status"], "retrying");
+    let done = server.finished("shop", "v4");
+    assert_eq!(done["status"], "success", "{done}");
+    assert_eq!(
+        done["services"][0]["chart"]["log"], api_log,
+        "api's chart was not pushed again"
+    );
+    assert_eq!(done["services"][1]["chart"]["status"], "success");
+    assert!(done["content_digest"]
+        .as_str()
+        .is_some_and(|digest| digest.starts_with("sha256:")));
+    let client = registries_client(&target);
+    let web = format!("{}/{namespace}/prod/web:4.0.0", target.0);
+    assert_eq!(
+        &client
+            .manifest_digest(&web.parse().expect("reference"))
+            .expect("copied"),
+        &digests[0].1
+    );
+    let (status, _) = server.call(
+        "POST",
+        "/api/v1/projects/shop/versions/v4/retry",
+        Some(ADMIN),
+        None,
+    );
+    assert_eq!(status, 409, "a successful version is not retried");
 }
