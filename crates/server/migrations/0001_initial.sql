@@ -83,6 +83,8 @@ CREATE TABLE versions (
     project TEXT NOT NULL,
     name TEXT NOT NULL,
     status TEXT NOT NULL,
+    -- Kept out of `spec` too, so that lists do not read every snapshot.
+    description TEXT NOT NULL,
     spec TEXT NOT NULL,
     labels TEXT NOT NULL,
     error TEXT NOT NULL,

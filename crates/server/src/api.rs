@@ -18,6 +18,24 @@ pub enum ProjectKind {
     Helm,
 }
 
+impl ProjectKind {
+    /// The name stored and shown (`k8s-yaml`, `helm`).
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ProjectKind::K8sYaml => "k8s-yaml",
+            ProjectKind::Helm => "helm",
+        }
+    }
+
+    pub(crate) fn from_stored(text: &str) -> ProjectKind {
+        if text == "helm" {
+            ProjectKind::Helm
+        } else {
+            ProjectKind::K8sYaml
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectInput {
@@ -108,6 +126,24 @@ pub enum RegistryKind {
     Image,
     /// A chart repository: `http(s)://` (ChartMuseum API) or `oci://`.
     Chart,
+}
+
+impl RegistryKind {
+    /// The name stored and shown (`image`, `chart`).
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            RegistryKind::Image => "image",
+            RegistryKind::Chart => "chart",
+        }
+    }
+
+    pub(crate) fn from_stored(text: &str) -> RegistryKind {
+        if text == "chart" {
+            RegistryKind::Chart
+        } else {
+            RegistryKind::Image
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -29,13 +29,6 @@ pub(crate) enum Stored {
     },
 }
 
-fn limits() -> Limits {
-    Limits {
-        max_bytes: 100 * 1024 * 1024,
-        max_entries: 10_000,
-    }
-}
-
 /// Reads and checks an archive (safely: no escapes, links or bombs).
 pub(crate) fn inspect(bytes: &[u8], origin: &str) -> Result<Metadata, ApiError> {
     if bytes.len() > MAX_CHART_BYTES {
@@ -44,7 +37,7 @@ pub(crate) fn inspect(bytes: &[u8], origin: &str) -> Result<Metadata, ApiError> 
             bytes.len()
         )));
     }
-    read_archive(bytes, origin, &limits())
+    read_archive(bytes, origin, &Limits::default())
         .map(|chart| chart.metadata)
         .map_err(|error| ApiError::BadRequest(error.to_string()))
 }

@@ -129,15 +129,7 @@ pub(crate) fn new_token() -> String {
 
 /// How a token is stored and looked up.
 pub(crate) fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut out, byte| {
-        let _ = write!(out, "{byte:02x}");
-        out
-    })
+    verso_registry::digest::hex(&Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]

@@ -72,11 +72,7 @@ pub(crate) async fn registries(state: &AppState) -> ApiResult<Vec<RegistryRow>> 
                 })
                 .transpose()?;
             Ok(RegistryRow {
-                kind: if kind == "chart" {
-                    RegistryKind::Chart
-                } else {
-                    RegistryKind::Image
-                },
+                kind: RegistryKind::from_stored(&kind),
                 url: row.try_get("url")?,
                 username: row.try_get("username")?,
                 password,
@@ -120,10 +116,7 @@ fn find<'a>(
         .ok_or_else(|| {
             ApiError::BadRequest(format!(
                 "there is no {} registry `{name}`; register it with POST /api/v1/registries",
-                match kind {
-                    RegistryKind::Image => "image",
-                    RegistryKind::Chart => "chart",
-                }
+                kind.as_str()
             ))
         })
 }
@@ -208,6 +201,25 @@ pub(crate) struct VersionSpec {
     pub(crate) draft: Option<VersionInput>,
 }
 
+impl VersionSpec {
+    /// What a draft stores: its request, to be resolved when it is submitted.
+    pub(crate) fn draft(input: &VersionInput) -> VersionSpec {
+        VersionSpec {
+            description: input.description.clone(),
+            source: "draft".to_owned(),
+            global_values: input
+                .global_values
+                .clone()
+                .unwrap_or_else(api::empty_object),
+            draft: Some(VersionInput {
+                draft: true,
+                ..input.clone()
+            }),
+            ..VersionSpec::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ServiceSnapshot {
     pub(crate) name: String,
@@ -246,11 +258,12 @@ pub(crate) enum ItemSpec {
     },
 }
 
-/// A resolved request: the snapshot and the work.
-#[derive(Debug, Clone)]
+/// A resolved request: the snapshot and the work, with the registries it was resolved against.
 pub(crate) struct Resolved {
     pub(crate) spec: VersionSpec,
     pub(crate) items: Vec<ItemSpec>,
+    registries: Vec<RegistryRow>,
+    client: Arc<Client>,
 }
 
 pub(crate) async fn load_project(state: &AppState, name: &str) -> ApiResult<Project> {
@@ -262,11 +275,7 @@ pub(crate) async fn load_project(state: &AppState, name: &str) -> ApiResult<Proj
     let kind: String = row.try_get("kind")?;
     Ok(Project {
         name: row.try_get("name")?,
-        kind: if kind == "helm" {
-            ProjectKind::Helm
-        } else {
-            ProjectKind::K8sYaml
-        },
+        kind: ProjectKind::from_stored(&kind),
         description: row.try_get("description")?,
         startup_order: json_column(&row, "startup_order")?,
         allow_private_hooks: row.try_get::<i64, _>("allow_private_hooks")? != 0,
@@ -775,14 +784,15 @@ pub(crate) async fn resolve(
             draft: None,
         },
         items,
+        registries,
+        client,
     })
 }
 
 /// Refuses targets that hold other content already: an image tag at another digest, a chart
 /// version that exists.
 pub(crate) async fn check_conflicts(state: &AppState, resolved: &Resolved) -> ApiResult<()> {
-    let registries = registries(state).await?;
-    let client = client(&registries);
+    let (registries, client) = (&resolved.registries, &resolved.client);
     for item in &resolved.items {
         match item {
             ItemSpec::Image { item, .. } => {
@@ -804,8 +814,8 @@ pub(crate) async fn check_conflicts(state: &AppState, resolved: &Resolved) -> Ap
                 }
             }
             ItemSpec::Chart { chart, item, .. } => {
-                let repository = chart_repository(&registries, &item.repository)?;
-                let existing = chart_versions(state, &client, &repository, chart).await?;
+                let repository = chart_repository(registries, &item.repository)?;
+                let existing = chart_versions(state, client, &repository, chart).await?;
                 if existing.contains(&item.version) {
                     return Err(ApiError::Conflict(format!(
                         "chart {chart} {} already exists in `{}`; choose another version (suggested: {})",
@@ -838,18 +848,19 @@ pub(crate) async fn insert(
     };
     let job = crate::jobs::enqueue(&mut *tx, "version.create", &id, now).await?;
     if existing_id.is_some() {
-        sqlx::query("UPDATE versions SET status = 'creating', spec = $2, labels = $3, job_id = $4, started_at = $5 WHERE id = $1")
+        sqlx::query("UPDATE versions SET status = 'creating', spec = $2, labels = $3, job_id = $4, started_at = $5, description = $6 WHERE id = $1")
             .bind(&id)
             .bind(serde_json::to_string(&resolved.spec)?)
             .bind(serde_json::to_string(labels)?)
             .bind(&job)
             .bind(now)
+            .bind(&resolved.spec.description)
             .execute(&mut *tx)
             .await?;
     } else {
         claim_name(&mut tx, project, name).await?;
         sqlx::query(
-            "INSERT INTO versions (id, project, name, status, spec, labels, error, job_id, created_by, created_at, started_at) VALUES ($1, $2, $3, 'creating', $4, $5, '', $6, $7, $8, $8)",
+            "INSERT INTO versions (id, project, name, status, spec, labels, error, job_id, created_by, created_at, started_at, description) VALUES ($1, $2, $3, 'creating', $4, $5, '', $6, $7, $8, $8, $9)",
         )
         .bind(&id)
         .bind(project)
@@ -859,6 +870,7 @@ pub(crate) async fn insert(
         .bind(&job)
         .bind(actor)
         .bind(now)
+        .bind(&resolved.spec.description)
         .execute(&mut *tx)
         .await?;
     }
@@ -1455,35 +1467,41 @@ async fn finish(
     project_name: &str,
     name: &str,
 ) -> anyhow::Result<()> {
-    let items = load_items(state, version_id).await.map_err(api_to_anyhow)?;
-    let failures: Vec<String> = items
-        .iter()
-        .filter(|item| item.status == "failed")
-        .map(|item| {
-            format!(
-                "{} {}/{}: {}",
-                item.kind, item.service, item.name, item.error
-            )
-        })
-        .collect();
-    let now = db::now_ms();
     let project = load_project(state, project_name)
         .await
         .map_err(api_to_anyhow)?;
+    let mut version = detail(state, &project, name).await.map_err(api_to_anyhow)?;
+    let mut failures = Vec::new();
+    for service in &version.services {
+        for image in service
+            .images
+            .iter()
+            .filter(|image| image.status == "failed")
+        {
+            failures.push(format!(
+                "image {}/{}: {}",
+                service.name, image.service_module, image.error
+            ));
+        }
+        if let Some(chart) = service
+            .chart
+            .as_ref()
+            .filter(|chart| chart.status == "failed")
+        {
+            failures.push(format!(
+                "chart {}/{}: {}",
+                service.name, chart.name, chart.error
+            ));
+        }
+    }
     let status = if failures.is_empty() {
         VersionStatus::Success
     } else {
         VersionStatus::Failed
     };
-    let error = failures.join("; ");
-    sqlx::query("UPDATE versions SET status = $2, error = $3, finished_at = $4 WHERE id = $1")
-        .bind(version_id)
-        .bind(status.as_str())
-        .bind(&error)
-        .bind(now)
-        .execute(&state.db.pool)
-        .await?;
-    let mut version = detail(state, &project, name).await.map_err(api_to_anyhow)?;
+    version.status = status;
+    version.error = failures.join("; ");
+    version.finished_at = Some(db::now_ms());
     let digest = (status == VersionStatus::Success).then(|| content_digest(&version));
     version.content_digest = digest.clone();
     let event = if status == VersionStatus::Success {
@@ -1492,9 +1510,14 @@ async fn finish(
         HookEvent::VersionFailed
     };
     let payload = hook_payload(&version, project.kind);
+    // Status, digest, hook deliveries and audit entry land together: nobody sees a
+    // successful version without its digest, or a finished one nobody will be told of.
     let mut tx = state.db.pool.begin().await?;
-    sqlx::query("UPDATE versions SET content_digest = $2 WHERE id = $1")
+    sqlx::query("UPDATE versions SET status = $2, error = $3, finished_at = $4, content_digest = $5 WHERE id = $1")
         .bind(version_id)
+        .bind(status.as_str())
+        .bind(&version.error)
+        .bind(version.finished_at)
         .bind(&digest)
         .execute(&mut *tx)
         .await?;

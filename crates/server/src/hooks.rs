@@ -172,6 +172,8 @@ struct Attempt {
     error: String,
     response: String,
     retry_after: Option<Duration>,
+    /// The URL may not be called (private address): no retry helps.
+    refused: bool,
 }
 
 /// The `hook.deliver` job: one attempt.
@@ -209,6 +211,7 @@ pub(crate) async fn deliver(state: &AppState, delivery_id: &str) -> anyhow::Resu
                 error: refused,
                 response: String::new(),
                 retry_after: None,
+                refused: true,
             };
         }
         post(&url, &id, &key, payload.as_bytes())
@@ -263,7 +266,7 @@ pub(crate) async fn deliver(state: &AppState, delivery_id: &str) -> anyhow::Resu
     if delivered {
         tracing::info!(hook.delivery = %delivery_id, "hook delivery `{delivery_id}` delivered");
         Ok(Outcome::Done)
-    } else if give_up || attempt.error.contains("allow_private_hooks") {
+    } else if give_up || attempt.refused {
         tracing::warn!(hook.delivery = %delivery_id, "hook delivery `{delivery_id}` failed after {attempts} attempts: {what}");
         Ok(Outcome::Failed(what))
     } else {
@@ -331,6 +334,7 @@ fn post(url: &str, id: &str, key: &[u8], body: &[u8]) -> Attempt {
                 } else {
                     None
                 },
+                refused: false,
             }
         }
         Err(error) => Attempt {
@@ -339,6 +343,7 @@ fn post(url: &str, id: &str, key: &[u8], body: &[u8]) -> Attempt {
             error: error.to_string(),
             response: String::new(),
             retry_after: None,
+            refused: false,
         },
     }
 }

@@ -16,13 +16,6 @@ use crate::delivery::load_project;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
-fn kind_text(kind: ProjectKind) -> &'static str {
-    match kind {
-        ProjectKind::K8sYaml => "k8s-yaml",
-        ProjectKind::Helm => "helm",
-    }
-}
-
 fn check_order(order: &[Vec<String>]) -> ApiResult<()> {
     let mut seen = std::collections::BTreeSet::new();
     for name in order.iter().flatten() {
@@ -62,7 +55,7 @@ pub(crate) async fn create(
     let now = db::now_ms();
     let inserted = sqlx::query("INSERT INTO projects (name, kind, description, startup_order, allow_private_hooks, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (name) DO NOTHING")
         .bind(&input.name)
-        .bind(kind_text(input.kind))
+        .bind(input.kind.as_str())
         .bind(&input.description)
         .bind(serde_json::to_string(&input.startup_order)?)
         .bind(i64::from(input.allow_private_hooks))

@@ -81,24 +81,13 @@ fn to_api(row: &sqlx::any::AnyRow) -> Result<Registry, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
     Ok(Registry {
         name: row.try_get("name")?,
-        kind: if kind == "chart" {
-            RegistryKind::Chart
-        } else {
-            RegistryKind::Image
-        },
+        kind: RegistryKind::from_stored(&kind),
         url: row.try_get("url")?,
         username: row.try_get("username")?,
         has_password: row.try_get::<Option<Vec<u8>>, _>("secret")?.is_some(),
         plain_http: row.try_get::<i64, _>("plain_http")? != 0,
         builtin: false,
     })
-}
-
-fn kind_text(kind: RegistryKind) -> &'static str {
-    match kind {
-        RegistryKind::Image => "image",
-        RegistryKind::Chart => "chart",
-    }
 }
 
 #[utoipa::path(get, path = "/api/v1/registries", tag = "registries", responses((status = 200, body = Vec<Registry>)))]
@@ -151,7 +140,7 @@ pub(crate) async fn create(
         "INSERT INTO registries (name, kind, url, username, secret, plain_http, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (name) DO NOTHING",
     )
     .bind(&input.name)
-    .bind(kind_text(input.kind))
+    .bind(input.kind.as_str())
     .bind(input.url.trim_end_matches('/'))
     .bind(&input.username)
     .bind(sealed)
@@ -203,7 +192,7 @@ pub(crate) async fn update(
         Some(_) => sqlx::query("UPDATE registries SET kind = $2, url = $3, username = $4, plain_http = $5, updated_at = $6, secret = $7 WHERE name = $1"),
     }
     .bind(&name)
-    .bind(kind_text(input.kind))
+    .bind(input.kind.as_str())
     .bind(input.url.trim_end_matches('/'))
     .bind(&input.username)
     .bind(i64::from(input.plain_http))

@@ -40,7 +40,7 @@ pub(crate) async fn list(
         .transpose()?;
     let page = query.page.unwrap_or(1).max(1);
     let per_page = query.per_page.unwrap_or(20).clamp(1, 200);
-    let rows = sqlx::query("SELECT id, name, status, spec, labels, content_digest, created_by, created_at FROM versions WHERE project = $1 ORDER BY created_at DESC, id DESC")
+    let rows = sqlx::query("SELECT id, name, status, description, labels, content_digest, created_by, created_at FROM versions WHERE project = $1 ORDER BY created_at DESC, id DESC")
         .bind(&project)
         .fetch_all(&state.db.pool)
         .await?;
@@ -57,13 +57,12 @@ pub(crate) async fn list(
         {
             continue;
         }
-        let spec: VersionSpec = json_column(row, "spec")?;
         items.push(VersionSummary {
             id: row.try_get("id")?,
             name: row.try_get("name")?,
             status: row_status,
             labels,
-            description: spec.description,
+            description: row.try_get("description")?,
             content_digest: row.try_get("content_digest")?,
             created_by: row.try_get("created_by")?,
             created_at: row.try_get("created_at")?,
@@ -136,20 +135,11 @@ pub(crate) async fn create(
             "a version needs a name without `/`".to_owned(),
         ));
     }
-    let spec = VersionSpec {
-        description: input.description.clone(),
-        source: "draft".to_owned(),
-        global_values: input
-            .global_values
-            .clone()
-            .unwrap_or_else(crate::api::empty_object),
-        draft: Some(input.clone()),
-        ..VersionSpec::default()
-    };
+    let spec = VersionSpec::draft(&input);
     let id = db::new_id("ver");
     let mut tx = state.db.pool.begin().await?;
     delivery::claim_name(&mut tx, &project.name, &input.name).await?;
-    sqlx::query("INSERT INTO versions (id, project, name, status, spec, labels, error, created_by, created_at) VALUES ($1, $2, $3, 'draft', $4, $5, '', $6, $7)")
+    sqlx::query("INSERT INTO versions (id, project, name, status, spec, labels, error, created_by, created_at, description) VALUES ($1, $2, $3, 'draft', $4, $5, '', $6, $7, $8)")
         .bind(&id)
         .bind(&project.name)
         .bind(&input.name)
@@ -157,6 +147,7 @@ pub(crate) async fn create(
         .bind(serde_json::to_string(&input.labels)?)
         .bind(caller.actor())
         .bind(db::now_ms())
+        .bind(&input.description)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -338,23 +329,12 @@ pub(crate) async fn update_draft(
             current.status.as_str()
         )));
     }
-    let spec = VersionSpec {
-        description: input.description.clone(),
-        source: "draft".to_owned(),
-        global_values: input
-            .global_values
-            .clone()
-            .unwrap_or_else(crate::api::empty_object),
-        draft: Some(VersionInput {
-            draft: true,
-            ..input.clone()
-        }),
-        ..VersionSpec::default()
-    };
-    sqlx::query("UPDATE versions SET spec = $2, labels = $3 WHERE id = $1 AND status = 'draft'")
+    let spec = VersionSpec::draft(&input);
+    sqlx::query("UPDATE versions SET spec = $2, labels = $3, description = $4 WHERE id = $1 AND status = 'draft'")
         .bind(&current.id)
         .bind(serde_json::to_string(&spec)?)
         .bind(serde_json::to_string(&input.labels)?)
+        .bind(&input.description)
         .execute(&state.db.pool)
         .await?;
     audit::by(
